@@ -65,3 +65,22 @@ TEST(Result, ValueAndError) {
 
 }  // namespace
 }  // namespace base
+
+#include <atomic>
+#include <vector>
+
+#include "base/executor.h"
+
+namespace base {
+namespace {
+TEST(SerialExecutor, RunsInOrderAndDrainsOnDestruction) {
+  std::vector<int> seen;
+  {
+    SerialExecutor ex("test");
+    for (int i = 0; i < 100; ++i) ex.Post([&seen, i] { seen.push_back(i); });
+  }
+  ASSERT_EQ(seen.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(seen[i], i);
+}
+}  // namespace
+}  // namespace base
