@@ -31,6 +31,10 @@ namespace api {
 class Database;
 }  // namespace api
 
+namespace base {
+class Clock;
+}  // namespace base
+
 namespace http {
 
 // Queued writes (cli.md -write-queue-*).
@@ -57,6 +61,10 @@ struct HttpConfig {
   int64_t cluster_timeout_ns = 30'000'000'000;  // http.cluster.timeout
 
   uint64_t max_body_bytes = 256ull << 20;  // larger bodies -> 413, see header comment
+
+  // Time source for timings, sequence numbers and /status; must outlive the Server.
+  // nullptr = a SystemClock owned by the Server.
+  const base::Clock* clock = nullptr;
 };
 
 class Server {
