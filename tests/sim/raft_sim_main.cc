@@ -1,0 +1,136 @@
+// raft_sim — command-line driver of the deterministic Raft simulator (see DESIGN.md).
+//
+//   raft_sim --seed=42 [--trace]             one seed; prints options, summary and trace hash
+//   raft_sim --seeds=10000 [--start-seed=1]  many seeds (swarm faults), stops at the first
+//            [--sim-seconds=300] [--jobs=2]  violation unless --keep-going
+//   raft_sim --duration=600s ...             as many seeds as fit in the wall-clock budget
+//   raft_sim --bug=vote_not_persisted ...    switch on a deliberate raft bug (TestingKnobs)
+// Exit status 0 iff no violation. A failure prints the command that replays it.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bugs.h"
+#include "simulation.h"
+
+namespace {
+
+struct Flags {
+  uint64_t seed = 0;
+  bool single = false;
+  uint64_t seeds = 100;
+  uint64_t start_seed = 1;
+  int64_t sim_seconds = 60;
+  double duration_s = 0;
+  int jobs = 1;
+  bool trace = false;
+  bool keep_going = false;
+  raft::TestingKnobs knobs;
+  std::string bug;
+};
+
+bool Parse(int argc, char** argv, Flags* f) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&a](const char* name) -> const char* {
+      size_t n = std::string(name).size();
+      return a.compare(0, n, name) == 0 ? a.c_str() + n : nullptr;
+    };
+    if (const char* v = value("--seed=")) { f->seed = std::stoull(v); f->single = true; }
+    else if (const char* v = value("--seeds=")) f->seeds = std::stoull(v);
+    else if (const char* v = value("--start-seed=")) f->start_seed = std::stoull(v);
+    else if (const char* v = value("--sim-seconds=")) f->sim_seconds = std::stoll(v);
+    else if (const char* v = value("--duration=")) f->duration_s = std::stod(v);  // "600s" ok
+    else if (const char* v = value("--jobs=")) f->jobs = std::max(1, std::stoi(v));
+    else if (const char* v = value("--bug=")) {
+      f->bug = v;
+      if (!sim::EnableBug(f->bug, &f->knobs)) return false;
+    } else if (a == "--trace") f->trace = true;
+    else if (a == "--keep-going") f->keep_going = true;
+    else return false;
+  }
+  return true;
+}
+
+sim::SimOptions OptionsFor(const Flags& f, uint64_t seed) {
+  sim::SimOptions o = sim::SimOptions::Swarm(seed, f.sim_seconds * 1'000'000);
+  o.knobs = f.knobs;
+  o.trace = f.trace;
+  return o;
+}
+
+std::string Replay(const Flags& f, uint64_t seed) {
+  std::string cmd = "raft_sim --seed=" + std::to_string(seed) +
+                    " --sim-seconds=" + std::to_string(f.sim_seconds);
+  if (!f.bug.empty()) cmd += " --bug=" + f.bug;
+  return cmd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags f;
+  if (!Parse(argc, argv, &f)) {
+    std::fprintf(stderr,
+                 "usage: raft_sim [--seed=N [--trace]] [--seeds=N] [--start-seed=S] "
+                 "[--sim-seconds=T] [--duration=600s] [--jobs=J] [--keep-going] [--bug=NAME]\n");
+    return 2;
+  }
+  if (f.single) {
+    sim::SimOptions o = OptionsFor(f, f.seed);
+    std::printf("%s\n", o.Describe().c_str());
+    std::fflush(stdout);
+    sim::SimResult r = sim::RunSimulation(o);
+    std::printf("%s\n", r.Summary().c_str());
+    if (!r.ok) std::printf("replay: %s\n", Replay(f, f.seed).c_str());
+    return r.ok ? 0 : 1;
+  }
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto elapsed = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  std::atomic<uint64_t> next{0}, done{0}, failures{0};
+  std::atomic<int64_t> simulated_us{0};
+  std::atomic<uint64_t> events{0};
+  std::atomic<bool> stop{false};
+  std::mutex out_mu;
+  auto worker = [&] {
+    while (!stop) {
+      uint64_t i = next++;
+      if (f.duration_s > 0 ? elapsed() >= f.duration_s : i >= f.seeds) return;
+      uint64_t seed = f.start_seed + i;
+      sim::SimOptions o = OptionsFor(f, seed);
+      sim::SimResult r = sim::RunSimulation(o);
+      simulated_us += r.simulated_us;
+      events += r.events;
+      ++done;
+      if (!r.ok) {
+        ++failures;
+        std::lock_guard<std::mutex> lock(out_mu);
+        std::printf("FAIL %s\n  %s\n  replay: %s\n", o.Describe().c_str(), r.Summary().c_str(),
+                    Replay(f, seed).c_str());
+        std::fflush(stdout);
+        if (!f.keep_going) stop = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int j = 0; j < f.jobs; ++j) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  double wall = elapsed();
+  double sim_s = simulated_us.load() / 1e6;
+  std::printf(
+      "seeds=%llu (from %llu) violations=%llu simulated=%.0fs (%.2f h) wall=%.1fs jobs=%d "
+      "speed=%.0f sim-s/wall-s events=%llu (%.0f/s)%s%s\n",
+      static_cast<unsigned long long>(done.load()),
+      static_cast<unsigned long long>(f.start_seed),
+      static_cast<unsigned long long>(failures.load()), sim_s, sim_s / 3600, wall, f.jobs,
+      sim_s / wall, static_cast<unsigned long long>(events.load()), events.load() / wall,
+      f.bug.empty() ? "" : " bug=", f.bug.c_str());
+  return failures.load() == 0 ? 0 : 1;
+}

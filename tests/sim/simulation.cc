@@ -1,0 +1,738 @@
+#include "simulation.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <queue>
+#include <set>
+#include <sstream>
+
+#include "base/check.h"
+#include "base/random.h"
+#include "invariants.h"
+#include "linearizability.h"
+#include "raft/message.h"
+#include "raft/storage.h"
+
+namespace sim {
+namespace {
+
+using raft::NodeId;
+
+constexpr int kMaxMembers = 7;
+constexpr NodeId kMaxNodeId = 24;
+
+enum class EventType : uint8_t {
+  kTick, kDeliver, kSyncDone, kClientNext, kClientTimeout, kNemesis, kRestart, kStop, kHeal,
+};
+
+struct Event {
+  int64_t time;
+  uint64_t seq;
+  EventType type;
+  NodeId node;
+  uint64_t arg;  // incarnation, client id or message slot
+  uint64_t arg2;
+  bool operator>(const Event& o) const { return time != o.time ? time > o.time : seq > o.seq; }
+};
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 31);
+}
+
+struct PendingRead {
+  std::string context;
+  uint64_t index;
+};
+
+struct SimNode {
+  NodeId id = 0;
+  bool running = false;
+  bool removed = false;
+  bool bootstrap = false;  // an initial voter (Config::peers set)
+  uint64_t incarnation = 0;
+  int64_t tick_us = 0;
+  std::unique_ptr<base::Random> rng;
+  raft::MemoryStorage durable;  // survives crashes
+  std::unique_ptr<raft::MemoryStorage> storage;  // what the Node reads: durable + unsynced
+  std::unique_ptr<raft::Node> node;
+  LogShadow shadow;
+  bool syncing = false;
+  raft::Ready pending;
+  uint64_t last_commit = 0;
+  // The state machine (rebuilt by replay after each restart: no snapshots in the sim).
+  uint64_t applied = 0;
+  std::map<std::string, std::string> kv;
+  std::map<uint64_t, uint64_t> client_seq;  // dedupe of re-proposed commands
+  std::vector<PendingRead> reads;
+};
+
+struct Client {
+  uint64_t id = 0;
+  uint64_t seq = 0;
+  bool busy = false;
+  size_t op = 0;  // index into history_
+  NodeId node = 0;
+  uint64_t incarnation = 0;
+};
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out(1);
+  for (char c : s) {
+    if (c == sep) {
+      out.emplace_back();
+    } else {
+      out.back().push_back(c);
+    }
+  }
+  return out;
+}
+
+class Simulation {
+ public:
+  explicit Simulation(const SimOptions& o)
+      : o_(o), net_rng_(o.seed * 4 + 1), fault_rng_(o.seed * 4 + 2),
+        client_rng_(o.seed * 4 + 3), disk_rng_(o.seed * 4 + 4) {}
+
+  SimResult Run();
+
+ private:
+  void Schedule(int64_t delay, EventType type, NodeId node, uint64_t arg, uint64_t arg2 = 0) {
+    queue_.push(Event{now_ + delay, next_seq_++, type, node, arg, arg2});
+  }
+  void Process(const Event& e);
+  void Trace(const Event& e);
+
+  SimNode& NodeAt(NodeId id) { return *nodes_.at(id); }
+  void StartNode(NodeId id);
+  void CrashNode(NodeId id, bool permanent);
+  void Pump(SimNode& n);
+  void FinishReady(SimNode& n, raft::Ready rd);
+  void Send(const raft::Message& m);
+  void Deliver(uint64_t slot);
+  void Apply(SimNode& n, const raft::Entry& e);
+  void ServeReads(SimNode& n);
+  void ObserveMembership(const raft::Entry& e);
+
+  void ClientNext(uint64_t client);
+  void ClientTimeout(uint64_t client, uint64_t seq);
+  void CompleteOp(Client& c, Outcome outcome, std::optional<std::string> value);
+
+  void Nemesis();
+  void NemesisPartition();
+  void NemesisMembership();
+  void Heal();
+  NodeId Leader() const;
+  std::vector<NodeId> RunningMembers() const;
+  void CheckAfterStep();
+
+  const SimOptions o_;
+  base::Random net_rng_, fault_rng_, client_rng_, disk_rng_;
+  int64_t now_ = 0;
+  uint64_t next_seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
+  std::map<NodeId, std::unique_ptr<SimNode>> nodes_;
+  std::map<uint64_t, raft::Message> in_flight_;
+  uint64_t next_slot_ = 0;
+  std::set<std::pair<NodeId, NodeId>> blocked_;  // directed (from, to)
+  bool partitioned_ = false;
+  bool healed_ = false;
+  raft::ConfState conf_;          // membership, from applied ConfChange entries
+  uint64_t conf_index_ = 0;
+  NodeId next_id_ = 1;
+  std::vector<Client> clients_;
+  std::vector<Operation> history_;
+  Invariants inv_;
+  SimResult result_;
+  uint64_t writes_after_heal_ = 0;
+};
+
+SimResult Simulation::Run() {
+  for (int i = 1; i <= o_.voters; ++i) {
+    auto n = std::make_unique<SimNode>();
+    n->id = static_cast<NodeId>(i);
+    n->bootstrap = true;
+    nodes_[n->id] = std::move(n);
+  }
+  next_id_ = static_cast<NodeId>(o_.voters) + 1;
+  for (auto& [id, n] : nodes_) StartNode(id);
+  for (int c = 0; c < o_.clients; ++c) {
+    clients_.push_back(Client{static_cast<uint64_t>(c + 1)});
+    Schedule(client_rng_.Range(10'000, 500'000), EventType::kClientNext, 0, c);
+  }
+  bool faults = o_.partitions || o_.crashes || o_.membership || o_.transfers;
+  if (faults) Schedule(fault_rng_.Range(1, 2 * o_.nemesis_every_us), EventType::kNemesis, 0, 0);
+  Schedule(o_.duration_us, EventType::kHeal, 0, 0);
+  const int64_t end = o_.duration_us + o_.heal_us;
+  while (!queue_.empty() && inv_.ok()) {
+    Event e = queue_.top();
+    if (e.time > end) break;
+    queue_.pop();
+    now_ = e.time;
+    ++result_.events;
+    Trace(e);
+    Process(e);
+    CheckAfterStep();
+  }
+  now_ = end;
+  result_.simulated_us = end;
+  result_.leaders = inv_.leaders_elected();
+  result_.committed = inv_.committed_index();
+  if (inv_.ok() && o_.check_liveness) {
+    if (Leader() == 0) inv_.Fail("liveness: no leader at the end of the healed phase");
+    else if (o_.clients > 0 && writes_after_heal_ == 0)
+      inv_.Fail("liveness: no write completed during the healed phase");
+  }
+  for (Client& c : clients_) {
+    if (c.busy) CompleteOp(c, Outcome::kUnknown, std::nullopt);
+  }
+  if (inv_.ok()) {
+    CheckResult lin = CheckLinearizable(history_);
+    if (lin.verdict != Verdict::kLinearizable) inv_.Fail("linearizability: " + lin.explanation);
+  }
+  result_.ok = inv_.ok();
+  result_.failure = inv_.failure();
+  return result_;
+}
+
+void Simulation::Trace(const Event& e) {
+  uint64_t h = Mix(Mix(Mix(result_.trace_hash, e.time), static_cast<uint64_t>(e.type)), e.node);
+  h = Mix(Mix(h, e.arg), e.arg2);
+  if (e.type == EventType::kDeliver) {
+    auto it = in_flight_.find(e.arg);
+    if (it != in_flight_.end()) {
+      const raft::Message& m = it->second;
+      h = Mix(Mix(Mix(h, static_cast<uint64_t>(m.type)), m.term), m.index);
+      h = Mix(Mix(Mix(h, m.commit), m.entries.size()), m.reject);
+      if (o_.trace) std::printf("%lld deliver %s\n", static_cast<long long>(e.time),
+                                raft::DescribeMessage(m).c_str());
+    }
+  } else if (o_.trace) {
+    std::printf("%lld event %d node=%llu arg=%llu/%llu\n", static_cast<long long>(e.time),
+                static_cast<int>(e.type), static_cast<unsigned long long>(e.node),
+                static_cast<unsigned long long>(e.arg), static_cast<unsigned long long>(e.arg2));
+  }
+  result_.trace_hash = h;
+}
+
+void Simulation::Process(const Event& e) {
+  switch (e.type) {
+    case EventType::kTick: {
+      SimNode& n = NodeAt(e.node);
+      if (!n.running || n.incarnation != e.arg) return;
+      n.node->Tick();
+      Pump(n);
+      Schedule(n.tick_us, EventType::kTick, n.id, n.incarnation);
+      return;
+    }
+    case EventType::kDeliver:
+      Deliver(e.arg);
+      return;
+    case EventType::kSyncDone: {
+      SimNode& n = NodeAt(e.node);
+      if (!n.running || n.incarnation != e.arg || !n.syncing) return;
+      raft::Ready rd = std::move(n.pending);
+      n.pending = raft::Ready{};
+      n.syncing = false;
+      if (!rd.entries.empty()) CHECK_OK(n.durable.Append(rd.entries));
+      if (rd.hard_state) n.durable.SetHardState(*rd.hard_state);
+      FinishReady(n, std::move(rd));
+      Pump(n);
+      return;
+    }
+    case EventType::kClientNext:
+      ClientNext(e.arg);
+      return;
+    case EventType::kClientTimeout:
+      ClientTimeout(e.arg, e.arg2);
+      return;
+    case EventType::kNemesis:
+      if (healed_) return;
+      Nemesis();
+      Schedule(fault_rng_.Range(1, 2 * o_.nemesis_every_us), EventType::kNemesis, 0, 0);
+      return;
+    case EventType::kRestart: {
+      SimNode& n = NodeAt(e.node);
+      if (!n.running && !n.removed && n.incarnation == e.arg) StartNode(n.id);
+      return;
+    }
+    case EventType::kStop:
+      if (NodeAt(e.node).running) CrashNode(e.node, /*permanent=*/true);
+      return;
+    case EventType::kHeal:
+      Heal();
+      return;
+  }
+}
+
+void Simulation::StartNode(NodeId id) {
+  SimNode& n = NodeAt(id);
+  ++n.incarnation;
+  n.running = true;
+  n.rng = std::make_unique<base::Random>(Mix(o_.seed, id * 1000 + n.incarnation));
+  n.storage = std::make_unique<raft::MemoryStorage>(n.durable);
+  n.shadow = LogShadow();
+  uint64_t first = n.durable.FirstIndex(), last = n.durable.LastIndex();
+  if (first <= last) {
+    auto ents = n.durable.Entries(first, last + 1, UINT64_MAX);
+    CHECK(ents.ok());
+    n.shadow.Append(ents.value());
+  }
+  raft::Config cfg;
+  cfg.id = id;
+  if (n.bootstrap) {
+    for (int i = 1; i <= o_.voters; ++i) cfg.peers.push_back(static_cast<NodeId>(i));
+  }
+  cfg.election_ticks = 10;
+  cfg.heartbeat_ticks = 2;
+  cfg.knobs = o_.knobs;
+  n.node = std::make_unique<raft::Node>(cfg, n.storage.get(), n.rng.get());
+  n.syncing = false;
+  n.pending = raft::Ready{};
+  n.last_commit = 0;
+  n.applied = 0;
+  n.kv.clear();
+  n.client_seq.clear();
+  n.reads.clear();
+  if (n.tick_us == 0) n.tick_us = 50'000 + fault_rng_.Range(-2'500, 2'500);  // clock drift
+  Schedule(fault_rng_.Range(1, n.tick_us), EventType::kTick, id, n.incarnation);
+  Pump(n);
+}
+
+void Simulation::CrashNode(NodeId id, bool permanent) {
+  SimNode& n = NodeAt(id);
+  if (n.syncing) {
+    // The unsynced write was in flight: it is lost, or (torn) a prefix of it survives in WAL
+    // order: entries first, then the hard state.
+    const raft::Ready& rd = n.pending;
+    size_t keep = o_.torn_writes ? disk_rng_.Uniform(rd.entries.size() + 2) : 0;
+    if (keep > 0 && !rd.entries.empty()) {
+      std::vector<raft::Entry> part(rd.entries.begin(),
+                                    rd.entries.begin() + std::min(keep, rd.entries.size()));
+      CHECK_OK(n.durable.Append(part));
+    }
+    if (keep > rd.entries.size() && rd.hard_state) n.durable.SetHardState(*rd.hard_state);
+  }
+  n.node.reset();
+  n.storage.reset();
+  n.running = false;
+  n.syncing = false;
+  n.pending = raft::Ready{};
+  n.reads.clear();
+  ++n.incarnation;  // stale events of the old incarnation are ignored
+  ++result_.crashes;
+  if (permanent) n.removed = true;
+}
+
+void Simulation::Pump(SimNode& n) {
+  while (n.running && !n.syncing && n.node->HasReady()) {
+    raft::Ready rd = n.node->GetReady();
+    for (const raft::Message& m : rd.pre_persist_messages) Send(m);
+    if (rd.snapshot) {
+      inv_.Fail("unexpected snapshot in a simulation without log compaction");
+      return;
+    }
+    if (!rd.entries.empty()) {
+      CHECK_OK(n.storage->Append(rd.entries));
+      n.shadow.Append(rd.entries);
+      inv_.ObserveAppend(n.id, n.shadow, rd.entries);
+    }
+    if (rd.hard_state) {
+      n.storage->SetHardState(*rd.hard_state);
+      inv_.ObserveCommit(n.id, n.shadow, rd.hard_state->commit);
+    }
+    if (rd.soft_state && rd.soft_state->role == raft::Role::kLeader) {
+      inv_.ObserveNewLeader(n.id, n.shadow, n.node->term());
+    }
+    bool needs_disk = rd.must_sync || !rd.entries.empty() || rd.hard_state.has_value();
+    if (needs_disk) {
+      n.syncing = true;
+      n.pending = std::move(rd);
+      Schedule(disk_rng_.Range(o_.disk_sync_min_us, o_.disk_sync_max_us), EventType::kSyncDone,
+               n.id, n.incarnation);
+      return;
+    }
+    FinishReady(n, std::move(rd));
+  }
+}
+
+void Simulation::FinishReady(SimNode& n, raft::Ready rd) {
+  for (const raft::Message& m : rd.messages) Send(m);
+  for (const raft::Entry& e : rd.committed_entries) Apply(n, e);
+  for (const raft::ReadState& rs : rd.read_states) n.reads.push_back({rs.context, rs.index});
+  ServeReads(n);
+  n.node->Advance(rd);
+}
+
+void Simulation::Send(const raft::Message& m) {
+  if (m.type == raft::MessageType::kVoteResp && !m.reject) inv_.ObserveVote(m.from, m.to, m.term);
+  if (m.to == m.from || !nodes_.contains(m.to)) return;
+  int copies = (o_.duplicate > 0 && net_rng_.Bernoulli(o_.duplicate)) ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    if (o_.drop > 0 && net_rng_.Bernoulli(o_.drop)) continue;
+    uint64_t slot = next_slot_++;
+    in_flight_.emplace(slot, m);
+    Schedule(net_rng_.Range(o_.min_delay_us, o_.max_delay_us), EventType::kDeliver, m.to, slot);
+  }
+}
+
+void Simulation::Deliver(uint64_t slot) {
+  auto it = in_flight_.find(slot);
+  CHECK(it != in_flight_.end());
+  raft::Message m = std::move(it->second);
+  in_flight_.erase(it);
+  SimNode& n = NodeAt(m.to);
+  if (!n.running || blocked_.contains({m.from, m.to})) return;
+  base::Status s = n.node->Step(m);
+  if (!s.ok()) inv_.Fail("Step rejected a message: " + s.ToString() + " " +
+                         raft::DescribeMessage(m));
+  Pump(n);
+}
+
+void Simulation::Apply(SimNode& n, const raft::Entry& e) {
+  inv_.ObserveApply(n.id, e);
+  if (e.index != n.applied + 1) {
+    std::ostringstream out;
+    out << "apply order: node " << n.id << " applied " << e.index << " after " << n.applied;
+    inv_.Fail(out.str());
+  }
+  n.applied = e.index;
+  if (e.type == raft::EntryType::kConfChange) {
+    ObserveMembership(e);
+    return;
+  }
+  if (e.type != raft::EntryType::kNormal || e.data.empty()) return;
+  // "w:<client>:<seq>:<key>:<value>"
+  std::vector<std::string> f = Split(e.data, ':');
+  CHECK_EQ(f.size(), 5u) << e.data;
+  uint64_t client = std::stoull(f[1]), seq = std::stoull(f[2]);
+  uint64_t& last = n.client_seq[client];
+  if (seq <= last) return;  // a duplicate or overtaken proposal: never applied twice
+  last = seq;
+  n.kv[f[3]] = f[4];
+  Client& c = clients_[client - 1];
+  if (c.busy && c.seq == seq && c.node == n.id && c.incarnation == n.incarnation) {
+    CompleteOp(c, Outcome::kOk, f[4]);
+    if (healed_) ++writes_after_heal_;
+  }
+}
+
+void Simulation::ServeReads(SimNode& n) {
+  std::vector<PendingRead> waiting;
+  for (PendingRead& r : n.reads) {
+    if (n.applied < r.index) {
+      waiting.push_back(std::move(r));
+      continue;
+    }
+    std::vector<std::string> f = Split(r.context, ':');  // "r:<client>:<seq>"
+    Client& c = clients_[std::stoull(f[1]) - 1];
+    if (!c.busy || c.seq != std::stoull(f[2]) || c.node != n.id ||
+        c.incarnation != n.incarnation)
+      continue;
+    const std::string& key = history_[c.op].key;
+    auto it = n.kv.find(key);
+    CompleteOp(c, Outcome::kOk,
+               it == n.kv.end() ? std::nullopt : std::optional<std::string>(it->second));
+  }
+  n.reads = std::move(waiting);
+}
+
+void Simulation::ObserveMembership(const raft::Entry& e) {
+  if (e.index <= conf_index_) return;
+  auto cc = raft::DecodeConfChange(e.data);
+  CHECK(cc.ok());
+  conf_index_ = e.index;
+  conf_ = raft::ApplyConfChangeTo(conf_, cc.value());
+  ++result_.conf_changes;
+  std::set<NodeId> members(conf_.voters.begin(), conf_.voters.end());
+  members.insert(conf_.learners.begin(), conf_.learners.end());
+  for (NodeId id : members) {
+    if (!nodes_.contains(id)) {
+      auto n = std::make_unique<SimNode>();
+      n->id = id;
+      nodes_[id] = std::move(n);
+      StartNode(id);
+    }
+  }
+  for (auto& [id, n] : nodes_) {
+    if (!members.contains(id) && !n->removed) {
+      n->removed = true;  // never restarted; stopped a little later (as rqlite does)
+      if (n->running) Schedule(fault_rng_.Range(0, 1'000'000), EventType::kStop, id, 0);
+    }
+  }
+}
+
+void Simulation::ClientNext(uint64_t index) {
+  Client& c = clients_[index];
+  if (c.busy) return;
+  std::vector<NodeId> targets = RunningMembers();
+  if (targets.empty()) {
+    Schedule(100'000, EventType::kClientNext, 0, index);
+    return;
+  }
+  SimNode& n = NodeAt(targets[client_rng_.Uniform(targets.size())]);
+  ++c.seq;
+  c.busy = true;
+  c.node = n.id;
+  c.incarnation = n.incarnation;
+  c.op = history_.size();
+  Operation op;
+  op.client = static_cast<int>(c.id);
+  op.key = "k" + std::to_string(client_rng_.Uniform(std::max(o_.keys, 1)));
+  op.invoke = now_;
+  op.outcome = Outcome::kUnknown;
+  bool write = client_rng_.Bernoulli(0.5);
+  op.kind = write ? OpKind::kWrite : OpKind::kRead;
+  std::string tag = std::to_string(c.id) + ":" + std::to_string(c.seq);
+  if (write) op.value = "c" + std::to_string(c.id) + "s" + std::to_string(c.seq);
+  history_.push_back(op);
+  Schedule(o_.client_timeout_us, EventType::kClientTimeout, 0, index, c.seq);
+  if (write) {
+    base::Status s = n.node->Propose("w:" + tag + ":" + op.key + ":" + *op.value);
+    if (!s.ok()) CompleteOp(c, Outcome::kFail, std::nullopt);
+  } else {
+    n.node->ReadIndex("r:" + tag);
+  }
+  Pump(n);
+}
+
+void Simulation::ClientTimeout(uint64_t index, uint64_t seq) {
+  Client& c = clients_[index];
+  if (c.busy && c.seq == seq) CompleteOp(c, Outcome::kUnknown, std::nullopt);
+}
+
+void Simulation::CompleteOp(Client& c, Outcome outcome, std::optional<std::string> value) {
+  Operation& op = history_[c.op];
+  op.outcome = outcome;
+  op.ret = now_;
+  if (op.kind == OpKind::kRead) op.value = std::move(value);
+  c.busy = false;
+  switch (outcome) {
+    case Outcome::kOk:
+      (op.kind == OpKind::kRead ? result_.reads_ok : result_.writes_ok)++;
+      break;
+    case Outcome::kFail:
+      ++result_.ops_failed;
+      break;
+    case Outcome::kUnknown:
+      if (op.kind == OpKind::kWrite) ++result_.writes_unknown;
+      break;
+  }
+  // Think time, then the next operation (a failed one backs off a little longer).
+  int64_t think = client_rng_.Range(0, outcome == Outcome::kFail ? 100'000 : 20'000);
+  Schedule(think + 1, EventType::kClientNext, 0, c.id - 1);
+}
+
+NodeId Simulation::Leader() const {
+  NodeId best = 0;
+  uint64_t best_term = 0;
+  for (const auto& [id, n] : nodes_) {
+    if (n->running && !n->removed && n->node->role() == raft::Role::kLeader &&
+        n->node->term() >= best_term) {
+      best = id;
+      best_term = n->node->term();
+    }
+  }
+  return best;
+}
+
+std::vector<NodeId> Simulation::RunningMembers() const {
+  std::vector<NodeId> out;
+  for (const auto& [id, n] : nodes_) {
+    if (n->running && !n->removed) out.push_back(id);
+  }
+  return out;
+}
+
+void Simulation::Nemesis() {
+  std::vector<int> kinds;
+  if (o_.partitions) kinds.push_back(0);
+  if (o_.crashes) kinds.push_back(1);
+  if (o_.membership) kinds.push_back(2);
+  if (o_.transfers) kinds.push_back(3);
+  int kind = kinds[fault_rng_.Uniform(kinds.size())];
+  std::vector<NodeId> running = RunningMembers();
+  NodeId leader = Leader();
+  switch (kind) {
+    case 0:
+      NemesisPartition();
+      return;
+    case 1: {
+      // Restart crashed nodes first sometimes; crash the leader half of the time.
+      if (running.empty()) return;
+      NodeId victim = (leader != 0 && fault_rng_.Bernoulli(0.5))
+                          ? leader
+                          : running[fault_rng_.Uniform(running.size())];
+      CrashNode(victim, /*permanent=*/false);
+      Schedule(fault_rng_.Range(10'000, 3'000'000), EventType::kRestart, victim,
+               NodeAt(victim).incarnation);
+      return;
+    }
+    case 2:
+      NemesisMembership();
+      return;
+    case 3: {
+      if (leader == 0) return;
+      raft::ConfState conf = NodeAt(leader).node->conf();
+      std::vector<NodeId> others;
+      for (NodeId v : conf.voters) if (v != leader) others.push_back(v);
+      if (others.empty()) return;
+      (void)NodeAt(leader).node->TransferLeadership(others[fault_rng_.Uniform(others.size())]);
+      Pump(NodeAt(leader));
+      return;
+    }
+  }
+}
+
+void Simulation::NemesisPartition() {
+  if (partitioned_) {
+    blocked_.clear();
+    partitioned_ = false;
+    return;
+  }
+  std::vector<NodeId> ids;
+  for (const auto& [id, n] : nodes_) ids.push_back(id);
+  if (ids.size() < 2) return;
+  partitioned_ = true;
+  uint64_t shape = fault_rng_.Uniform(3);
+  NodeId leader = Leader();
+  if (shape == 0) {  // random halves, symmetric
+    std::set<NodeId> side;
+    for (NodeId id : ids) if (fault_rng_.Bernoulli(0.5)) side.insert(id);
+    for (NodeId a : ids)
+      for (NodeId b : ids)
+        if (side.contains(a) != side.contains(b)) blocked_.insert({a, b});
+  } else if (shape == 1) {  // isolate the leader (or a random node), symmetric
+    NodeId victim = leader != 0 ? leader : ids[fault_rng_.Uniform(ids.size())];
+    for (NodeId b : ids)
+      if (b != victim) blocked_.insert({victim, b}), blocked_.insert({b, victim});
+  } else {  // one-way links: a random node cannot hear from (or cannot reach) some peers
+    NodeId victim = leader != 0 && fault_rng_.Bernoulli(0.5) ? leader
+                                                            : ids[fault_rng_.Uniform(ids.size())];
+    bool inbound = fault_rng_.Bernoulli(0.5);
+    for (NodeId b : ids) {
+      if (b == victim || !fault_rng_.Bernoulli(0.7)) continue;
+      blocked_.insert(inbound ? std::make_pair(b, victim) : std::make_pair(victim, b));
+    }
+  }
+}
+
+void Simulation::NemesisMembership() {
+  NodeId leader = Leader();
+  if (leader == 0) return;
+  SimNode& l = NodeAt(leader);
+  raft::ConfState conf = l.node->conf();
+  size_t members = conf.voters.size() + conf.learners.size();
+  std::vector<int> options;
+  if (members < kMaxMembers && next_id_ <= kMaxNodeId) options.push_back(0);  // add
+  if (!conf.learners.empty()) options.push_back(1);                           // promote
+  if (conf.voters.size() > 1 || !conf.learners.empty()) options.push_back(2);  // remove
+  if (options.empty()) return;
+  raft::ConfChange cc;
+  switch (options[fault_rng_.Uniform(options.size())]) {
+    case 0:
+      cc.type = fault_rng_.Bernoulli(0.5) ? raft::ConfChangeType::kAddLearner
+                                          : raft::ConfChangeType::kAddVoter;
+      cc.node = next_id_;
+      break;
+    case 1:
+      cc.type = raft::ConfChangeType::kAddVoter;
+      cc.node = conf.learners[fault_rng_.Uniform(conf.learners.size())];
+      break;
+    default: {
+      std::vector<NodeId> candidates = conf.learners;
+      if (conf.voters.size() > 1) {
+        candidates.insert(candidates.end(), conf.voters.begin(), conf.voters.end());
+      }
+      cc.type = raft::ConfChangeType::kRemoveNode;
+      cc.node = candidates[fault_rng_.Uniform(candidates.size())];
+    }
+  }
+  if (l.node->ProposeConfChange(cc).ok() && cc.node == next_id_) ++next_id_;
+  Pump(l);
+}
+
+void Simulation::Heal() {
+  healed_ = true;
+  blocked_.clear();
+  partitioned_ = false;
+  for (auto& [id, n] : nodes_) {
+    if (!n->running && !n->removed) StartNode(id);
+  }
+}
+
+void Simulation::CheckAfterStep() {
+  for (auto& [id, n] : nodes_) {
+    if (!n->running) continue;
+    raft::Node& node = *n->node;
+    inv_.ObserveRole(id, node.term(), node.role() == raft::Role::kLeader, now_);
+    uint64_t commit = node.commit();
+    if (commit < n->last_commit) {
+      std::ostringstream out;
+      out << "monotonicity: node " << id << " commit went from " << n->last_commit << " to "
+          << commit;
+      inv_.Fail(out.str());
+    }
+    n->last_commit = commit;
+  }
+}
+
+}  // namespace
+
+SimOptions SimOptions::Swarm(uint64_t seed, int64_t duration_us) {
+  base::Random r(Mix(seed, 0x5a5a5a5a));
+  SimOptions o;
+  o.seed = seed;
+  o.duration_us = duration_us;
+  o.voters = static_cast<int>(r.Range(1, 7));
+  o.clients = static_cast<int>(r.Range(1, 5));
+  o.keys = static_cast<int>(r.Range(1, 4));
+  o.drop = r.Bernoulli(0.5) ? r.NextDouble() * 0.2 : 0.0;
+  o.duplicate = r.Bernoulli(0.5) ? r.NextDouble() * 0.1 : 0.0;
+  o.max_delay_us = r.Bernoulli(0.3) ? r.Range(5'000, 60'000) : r.Range(500, 5'000);
+  o.partitions = r.Bernoulli(0.6);
+  o.crashes = r.Bernoulli(0.6);
+  o.torn_writes = o.crashes && r.Bernoulli(0.5);
+  o.membership = r.Bernoulli(0.4);
+  o.transfers = r.Bernoulli(0.4);
+  o.nemesis_every_us = r.Range(200'000, 3'000'000);
+  o.disk_sync_max_us = r.Bernoulli(0.3) ? r.Range(5'000, 30'000) : 2'000;
+  return o;
+}
+
+std::string SimOptions::Describe() const {
+  std::ostringstream out;
+  out << "seed=" << seed << " voters=" << voters << " clients=" << clients << " keys=" << keys
+      << " drop=" << drop << " dup=" << duplicate << " delay=" << min_delay_us << ".."
+      << max_delay_us << "us partitions=" << partitions << " crashes=" << crashes
+      << " torn=" << torn_writes << " membership=" << membership << " transfers=" << transfers
+      << " nemesis_every=" << nemesis_every_us << "us sync_max=" << disk_sync_max_us
+      << "us sim=" << duration_us / 1'000'000 << "s+" << heal_us / 1'000'000 << "s";
+  if (knobs.commit_prev_term) out << " BUG=commit_prev_term";
+  if (knobs.readindex_no_heartbeat) out << " BUG=readindex_no_heartbeat";
+  if (knobs.vote_not_persisted) out << " BUG=vote_not_persisted";
+  if (knobs.ack_before_sync) out << " BUG=ack_before_sync";
+  return out.str();
+}
+
+std::string SimResult::Summary() const {
+  std::ostringstream out;
+  out << (ok ? "OK" : "FAIL") << " trace=" << std::hex << trace_hash << std::dec
+      << " events=" << events << " leaders=" << leaders << " committed=" << committed
+      << " writes_ok=" << writes_ok << " writes_unknown=" << writes_unknown
+      << " reads_ok=" << reads_ok << " failed=" << ops_failed << " crashes=" << crashes
+      << " conf_changes=" << conf_changes;
+  if (!ok) out << "\n  violation: " << failure;
+  return out.str();
+}
+
+SimResult RunSimulation(const SimOptions& options) {
+  CHECK(options.voters >= 1 && options.voters <= kMaxMembers);
+  Simulation sim(options);
+  return sim.Run();
+}
+
+}  // namespace sim
