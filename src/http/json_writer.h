@@ -17,6 +17,7 @@
 // member value; balanced Begin/End). Violations crash through CHECK.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -66,6 +67,10 @@ class JsonWriter {
   std::vector<bool> is_object_;
   bool after_key_ = false;
 };
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (1..4), or 0 if the bytes there are
+// not valid UTF-8 by Go's rules (no overlongs, no surrogates, <= U+10FFFF). REQUIRES: i < size.
+size_t ValidUtf8Length(std::string_view s, size_t i);
 
 // Appends s as a JSON string literal (with quotes), escaped like Go's encoding/json.
 void AppendJsonString(std::string* out, std::string_view s);

@@ -29,6 +29,9 @@ struct RenderOptions {
   bool associative = false;  // §5.3
   bool blob_array = false;   // BLOBs as arrays of byte values instead of base64
   bool raft_index = false;   // top-level "raft_index" (omitted when 0)
+  // /db/query only: with `associative`, an error result is a rows object {"rows":[],"error":..}
+  // (rqlite's QueryRows); on execute/request it stays {"error":..}.
+  bool query_errors_as_rows = false;
 };
 
 // The body of an execute/query/request/load(SQL) response.
@@ -52,9 +55,9 @@ base::Result<std::string> RenderTree(const api::Tree& tree, bool pretty);
 // nullptr when a component is missing (rqlite answers "{}"). An empty path returns &tree.
 const api::Tree* LookupTreePath(const api::Tree& tree, std::string_view dotted_path);
 
-// One node object, fields in rqlite's order: id (omitempty), api_addr (omitempty), addr,
-// version, voter, reachable, leader, time (omitempty), time_s (omitempty, Go duration string),
-// error (omitempty). time/time_s are emitted only for reachable nodes.
+// One node object, fields in rqlite's order: id (omitempty), api_addr (omitempty), addr
+// (omitempty), version, voter, reachable, leader, time (omitempty), time_s (Go duration string of
+// probe_time_s; rqlite always sets it, also for unreachable nodes), error (omitempty).
 void WriteNode(JsonWriter& w, const api::NodeInfo& node);
 std::string RenderNode(const api::NodeInfo& node, bool pretty);
 
