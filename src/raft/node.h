@@ -140,7 +140,8 @@ class Node {
   base::Status Propose(std::string data);
   // kUnavailable when another change is pending or the leader has not committed in its term.
   base::Status ProposeConfChange(const ConfChange& cc);
-  // Requests a read index; the answer is a ReadState with the same context in a later Ready
+  // Requests a read index; REQUIRES: context non-empty and unique among pending requests.
+  // The answer is a ReadState with the same context in a later Ready
   // (possibly never, e.g. if leadership is lost: callers time out).
   void ReadIndex(std::string context);
   // Leader: transfer leadership to `to` (catches it up first, then sends MsgTimeoutNow; gives
@@ -166,6 +167,9 @@ class Node {
 
  private:
   std::unique_ptr<Raft> raft_;
+  SoftState prev_soft_;
+  HardState prev_hard_;
+  uint64_t applying_ = 0;  // last committed index handed out in a Ready
 };
 
 }  // namespace raft
