@@ -1,0 +1,68 @@
+// replica/replica.h — the seam between the store and replication: the store proposes opaque
+// commands; the replica makes them durable (and, later, replicated) and hands committed entries
+// back, in log order, to the store's Applier on the apply executor.
+//
+// Contract:
+//   * Propose() is thread-safe and never blocks on I/O. `token` (non-zero) identifies the
+//     proposal to the proposer: the committed entry carries it back, so the store completes the
+//     right request. Entries replayed at start-up, or committed from another leader, carry 0.
+//   * Apply() is called on the apply executor only, with consecutive indexes, each index once.
+//   * Dropped() reports a proposal that will never commit (e.g. not leader, log write failure,
+//     replica closed), on the apply executor.
+//   * Compact(i): the applier's state up to index i is durable outside the log; the replica may
+//     drop entries <= i (keeping its trailing-logs policy).
+// Implementations: LocalReplica (single node: leader at once, log = replica::FileLog);
+// a Raft-driven replica implements the same interface.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace replica {
+
+struct Committed {
+  uint64_t index = 0;
+  uint64_t term = 0;
+  std::string data;
+  uint64_t token = 0;  // 0 = not proposed by this process
+};
+
+class Applier {
+ public:
+  virtual ~Applier() = default;
+  virtual void Apply(std::vector<Committed>& entries) = 0;
+  virtual void Dropped(uint64_t token, base::Status status) = 0;
+};
+
+enum class Role { kLeader, kFollower, kCandidate, kShutdown };
+const char* RoleName(Role role);  // "Leader", "Follower", "Candidate", "Shutdown"
+
+struct Stats {
+  Role role = Role::kShutdown;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t last_log_index = 0;
+  uint64_t last_log_term = 0;
+  uint64_t first_log_index = 0;
+  uint64_t snapshot_index = 0;
+  uint64_t log_size_bytes = 0;
+  uint64_t proposals = 0;
+  uint64_t syncs = 0;  // group commits: proposals / syncs = average batch
+};
+
+class Replica {
+ public:
+  virtual ~Replica() = default;
+  virtual void Propose(std::string data, uint64_t token) = 0;
+  virtual bool IsLeader() const = 0;
+  virtual Stats GetStats() const = 0;
+  virtual void Compact(uint64_t index) = 0;
+  // Stops accepting proposals (later ones are Dropped) and waits until every accepted proposal
+  // has been handed to the applier executor. Idempotent.
+  virtual void Close() = 0;
+};
+
+}  // namespace replica
