@@ -104,19 +104,64 @@ std::string GoFloatErrorString(double f) {
   return std::string(buf, r.ptr);
 }
 
+namespace {
+
+// Go's strconv 'f' format with shortest digits: the digits of the shortest round-trip
+// representation, padded with zeros (123456789012345680000, not the exact 123456789012345683968
+// that std::to_chars(fixed) would give).
+void AppendShortestFixed(std::string* out, double f) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::scientific);
+  CHECK(r.ec == std::errc()) << "to_chars failed";
+  std::string_view sci(buf, r.ptr - buf);
+  if (sci[0] == '-') {
+    out->push_back('-');
+    sci.remove_prefix(1);
+  }
+  const size_t e = sci.find('e');
+  int exp = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp);
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  // value = 0.d1d2d3... * 10^(exp+1)
+  const int point = exp + 1;
+  if (point <= 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-point), '0');
+    out->append(digits);
+  } else if (static_cast<size_t>(point) >= digits.size()) {
+    out->append(digits);
+    out->append(static_cast<size_t>(point) - digits.size(), '0');
+  } else {
+    out->append(digits, 0, point);
+    out->push_back('.');
+    out->append(digits, point);
+  }
+}
+
+}  // namespace
+
 base::Status AppendGoFloat(std::string* out, double f) {
   if (!std::isfinite(f)) {
     return base::InvalidArgument("json: unsupported value: " + GoFloatErrorString(f));
   }
   const double abs = std::fabs(f);
-  const bool exp_form = abs != 0 && (abs < 1e-6 || abs >= 1e21);
-  char buf[400];  // the longest fixed form of a double is < 330 chars
-  const auto fmt = exp_form ? std::chars_format::scientific : std::chars_format::fixed;
-  auto r = std::to_chars(buf, buf + sizeof(buf), f, fmt);
+  if (abs == 0) {
+    out->append(std::signbit(f) ? "-0" : "0");
+    return base::Status::Ok();
+  }
+  if (abs >= 1e-6 && abs < 1e21) {
+    AppendShortestFixed(out, f);
+    return base::Status::Ok();
+  }
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), f, std::chars_format::scientific);
   CHECK(r.ec == std::errc()) << "to_chars failed";
   size_t n = r.ptr - buf;
   // Go prints at least two exponent digits, then encoding/json turns "e-07" into "e-7".
-  if (exp_form && n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
+  if (n >= 4 && buf[n - 4] == 'e' && buf[n - 3] == '-' && buf[n - 2] == '0') {
     buf[n - 2] = buf[n - 1];
     --n;
   }

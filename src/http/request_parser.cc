@@ -198,7 +198,7 @@ base::Result<api::Value> ArrayToBlob(dom::array arr) {
   return api::Value(std::move(blob));
 }
 
-base::Result<api::Value> ToValue(dom::element e) {
+base::Result<api::Value> ToValue(dom::element e, bool markers) {
   switch (e.type()) {
     case dom::element_type::INT64:
       return api::Value(int64_t{e.get_int64().value_unsafe()});
@@ -212,7 +212,7 @@ base::Result<api::Value> ToValue(dom::element e) {
       return api::Value(std::monostate{});
     case dom::element_type::STRING: {
       const std::string_view s = e.get_string().value_unsafe();
-      if (s.substr(0, kBadNumberMarker.size()) == kBadNumberMarker) {
+      if (markers && s.substr(0, kBadNumberMarker.size()) == kBadNumberMarker) {
         return base::InvalidArgument("invalid number " +
                                      std::string(s.substr(kBadNumberMarker.size())));
       }
@@ -229,34 +229,35 @@ base::Result<api::Value> ToValue(dom::element e) {
 }
 
 // A SQL string element; marker strings stand for numbers, which Go rejects as "invalid request".
-bool SqlString(dom::element e, std::string_view* sql) {
+bool SqlString(dom::element e, bool markers, std::string_view* sql) {
   if (e.type() != dom::element_type::STRING) return false;
   *sql = e.get_string().value_unsafe();
-  return sql->substr(0, kBadNumberMarker.size()) != kBadNumberMarker;
+  return !markers || sql->substr(0, kBadNumberMarker.size()) != kBadNumberMarker;
 }
 
-base::Result<api::Statement> ToStatement(dom::element e) {
+// `markers`: the body went through Normalize(), so marker strings may stand for numbers.
+base::Result<api::Statement> ToStatement(dom::element e, bool markers) {
   api::Statement stmt;
   std::string_view sql;
-  if (SqlString(e, &sql)) {
+  if (SqlString(e, markers, &sql)) {
     stmt.sql = std::string(sql);
     return stmt;
   }
   if (e.type() != dom::element_type::ARRAY) return InvalidRequest();
   dom::array items = e.get_array().value_unsafe();
   auto it = items.begin();
-  if (it == items.end() || !SqlString(*it, &sql)) return InvalidRequest();
+  if (it == items.end() || !SqlString(*it, markers, &sql)) return InvalidRequest();
   stmt.sql = std::string(sql);
   for (++it; it != items.end(); ++it) {
     dom::element item = *it;
     if (item.type() == dom::element_type::OBJECT) {
       dom::object obj = item.get_object().value_unsafe();
       for (dom::key_value_pair kv : obj) {
-        RQ_ASSIGN_OR_RETURN(api::Value v, ToValue(kv.value));
+        RQ_ASSIGN_OR_RETURN(api::Value v, ToValue(kv.value, markers));
         stmt.parameters.push_back({std::string(kv.key), std::move(v)});
       }
     } else {
-      RQ_ASSIGN_OR_RETURN(api::Value v, ToValue(item));
+      RQ_ASSIGN_OR_RETURN(api::Value v, ToValue(item, markers));
       stmt.parameters.push_back({std::string(), std::move(v)});
     }
   }
@@ -294,7 +295,7 @@ base::Result<std::vector<api::Statement>> ParseStatements(std::string_view body)
   dom::array arr = root.get_array().value_unsafe();
   stmts.reserve(arr.size());
   for (dom::element e : arr) {
-    RQ_ASSIGN_OR_RETURN(api::Statement s, ToStatement(e));
+    RQ_ASSIGN_OR_RETURN(api::Statement s, ToStatement(e, !normalized.empty()));
     stmts.push_back(std::move(s));
   }
   if (stmts.empty()) return NoStatements();
