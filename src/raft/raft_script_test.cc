@@ -5,6 +5,8 @@
 //   <command> <args...>
 //   ----
 //   <expected output; never contains a blank line>
+// `nodes N [leader=ID] [pre_vote=0] ...` starts a bootstrapped cluster 1..N (silently
+// stabilized, and with ID elected when given).
 // The command's actual output must equal the expected block. RQ_REWRITE_GOLDEN=1 rewrites the
 // files with the actual outputs (review the diff!). Commands: see RunCommand below.
 #include <gtest/gtest.h>
@@ -47,7 +49,7 @@ class ScriptRunner {
 
   void NewCluster(const std::vector<std::string>& args, std::ostream& out) {
     Config cfg;
-    std::string knob;
+    NodeId leader = kNoNode;
     for (size_t i = 2; i < args.size(); ++i) {
       auto eq = args[i].find('=');
       std::string k = args[i].substr(0, eq), v = args[i].substr(eq + 1);
@@ -57,6 +59,7 @@ class ScriptRunner {
       else if (k == "heartbeat") cfg.heartbeat_ticks = std::stoi(v);
       else if (k == "max_inflight") cfg.max_inflight_msgs = Num(v);
       else if (k == "max_msg_size") cfg.max_size_per_msg = Num(v);
+      else if (k == "leader") leader = Num(v);
       else if (k == "knob" && v == "commit_prev_term") cfg.knobs.commit_prev_term = true;
       else if (k == "knob" && v == "readindex_no_heartbeat") cfg.knobs.readindex_no_heartbeat = true;
       else if (k == "knob" && v == "vote_not_persisted") cfg.knobs.vote_not_persisted = true;
@@ -66,6 +69,8 @@ class ScriptRunner {
     std::vector<NodeId> ids;
     for (uint64_t i = 1; i <= Num(args[1]); ++i) ids.push_back(i);
     cluster_ = std::make_unique<testing::Cluster>(ids, cfg);
+    cluster_->Stabilize();
+    if (leader != kNoNode && cluster_->ElectLeader(leader) != leader) out << "election failed\n";
   }
 
   void Status(std::ostream& out, base::Status st) {
@@ -83,6 +88,8 @@ class ScriptRunner {
       Status(out, cl.node(id(1)).Campaign());
     } else if (c == "tick") {
       cl.Tick(id(1), a.size() > 2 ? std::stoi(a[2]) : 1);
+    } else if (c == "tick-all") {
+      for (NodeId n : cl.ids()) cl.Tick(n, std::stoi(a.at(1)));
     } else if (c == "tick-heartbeat") {
       cl.Tick(id(1), cl.peer(id(1)).config.heartbeat_ticks);
     } else if (c == "tick-election") {
