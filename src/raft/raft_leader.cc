@@ -325,7 +325,9 @@ void Raft::ApplyConf(const ConfState& conf) {
   conf_changed_ = true;
   if (role_ != Role::kLeader) return;
   if (!Promotable()) {
-    BecomeFollower(term_, kNoNode);  // the leader was removed (or demoted): step down
+    // The leader was removed: tell the others the new commit index, then step down.
+    BcastAppend();
+    BecomeFollower(term_, kNoNode);
     return;
   }
   if (lead_transferee_ != kNoNode && !tracker_.IsVoter(lead_transferee_)) {
