@@ -189,6 +189,11 @@ base::Result<std::string> RenderResponse(const api::Response& response,
     if (st.ok()) st = s;
   }
   w.EndArray();
+  if (!st.ok()) {
+    // rqlite encodes results inside DBResults.MarshalJSON; encoding/json wraps its error.
+    return base::Internal("json: error calling MarshalJSON for type *http.DBResults: " +
+                          st.message());
+  }
   if (!response.status.ok()) w.KeyString("error", response.status.message());
   if (options.timings && total_time_s != 0) {
     w.Key("time");

@@ -3,8 +3,10 @@
 // What: pure functions from api:: values to the exact bytes rqlite v10 sends:
 //   * RenderResponse: the envelope {"results":[...],"error":..,"time":..,"sequence_number":..,
 //     "raft_index":..} (§5.1) with result objects (§5.2), associative form (§5.3) and value
-//     encoding (§5.5). A REAL that is NaN/±Inf makes the whole render fail with Go's message
-//     ("json: unsupported value: NaN"); the caller answers HTTP 500 with it.
+//     encoding (§5.5). A REAL that is NaN/±Inf makes the whole render fail (kInternal) with the
+//     message rqlite's json.Marshal produces, "json: error calling MarshalJSON for type
+//     *http.DBResults: json: unsupported value: NaN" (or +Inf/-Inf); the caller answers HTTP 500
+//     with it (http.Error: message + "\n").
 //   * RenderTree: a /status-style tree (object keys sorted; api::TreeMap is already sorted).
 //   * RenderNode / RenderNodes: /leader and /nodes bodies (§7.11).
 // No trailing newline is appended (rqlite writes json.Marshal output as is).
