@@ -188,6 +188,10 @@ asio::awaitable<std::optional<HttpRequest>> ReadRequest(std::shared_ptr<Core> co
   parser.body_limit(core->env.config.max_body_bytes);
   stream.expires_after(std::chrono::minutes(5));  // idle keep-alive connections
   auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
+  if (ec == bhttp::error::body_limit) {  // Content-Length over the limit: checked at the header
+    co_await RefuseTooLarge(core, stream);
+    co_return std::nullopt;
+  }
   if (ec) {
     if (IsParseError(ec)) co_await RejectMalformed(stream, ec);
     co_return std::nullopt;
