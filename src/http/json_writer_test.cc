@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 namespace http {
@@ -81,6 +83,28 @@ TEST(GoFloatTest, MatchesEncodingJson) {
       {123.456, "123.456"},
   };
   for (const auto& c : cases) EXPECT_EQ(Float(c.in), c.want) << c.want;
+}
+
+// Property check over many doubles: the text round-trips exactly, uses the exponent form exactly
+// when Go does, and never has a redundant ".0" or a two-digit negative exponent.
+TEST(GoFloatTest, RandomRoundTrip) {
+  uint64_t x = 0x9E3779B97F4A7C15u;
+  for (int i = 0; i < 200000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    double d;
+    static_assert(sizeof d == sizeof x);
+    std::memcpy(&d, &x, sizeof d);
+    if (!std::isfinite(d)) continue;
+    const std::string s = Float(d);
+    ASSERT_EQ(std::strtod(s.c_str(), nullptr), d) << s;
+    const double a = std::fabs(d);
+    const bool exp_form = a != 0 && (a < 1e-6 || a >= 1e21);
+    ASSERT_EQ(s.find('e') != std::string::npos, exp_form) << s;
+    ASSERT_EQ(s.find("e-0"), std::string::npos) << s;
+    if (s.find('.') != std::string::npos && !exp_form) ASSERT_NE(s.back(), '0') << s;
+  }
 }
 
 TEST(GoFloatTest, NonFiniteIsAnError) {

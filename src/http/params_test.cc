@@ -171,6 +171,21 @@ TEST(ParamsTest, StringsAndBackupOptions) {
   EXPECT_EQ(Parse("key=").key, "");
 }
 
+TEST(ParamsTest, E7RedirectKeepsRawQuery) {
+  // 301 Location copies the raw query byte for byte, including `redirect` itself.
+  QueryParams p = Parse("redirect&pretty");
+  EXPECT_TRUE(p.redirect);
+  EXPECT_TRUE(p.pretty);
+  EXPECT_EQ(p.raw, "redirect&pretty");
+  EXPECT_EQ(Parse("q=SELECT%20*&redirect=&x=%41+").raw, "q=SELECT%20*&redirect=&x=%41+");
+}
+
+TEST(ParamsTest, E10Messages) {
+  EXPECT_EQ(Error("q="), "query parameter not set");
+  EXPECT_EQ(Error("level=none&freshness_strict&q=SELECT%201"),
+            "freshness_strict requires freshness");
+}
+
 TEST(GoQuoteTest, Escapes) {
   EXPECT_EQ(GoQuote("abc"), "\"abc\"");
   EXPECT_EQ(GoQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
