@@ -55,7 +55,10 @@ base::Result<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
 base::Status Conn::Configure() {
   sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
   if (options_.read_only) {
-    return Exec("PRAGMA query_only=1; PRAGMA wal_autocheckpoint=0;");
+    // rqlite's read-only DSN keeps wal_autocheckpoint=1000; a mode=ro connection never commits,
+    // so it never checkpoints either.
+    return Exec(options_.query_only ? "PRAGMA query_only=1; PRAGMA wal_autocheckpoint=1000;"
+                                    : "PRAGMA wal_autocheckpoint=1000;");
   }
   int unused = 0;
   sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &unused);
@@ -141,9 +144,11 @@ void Conn::ClearCache() {
   cache_.clear();
 }
 
-base::Status Conn::Checkpoint(int mode) {
-  int log_frames = 0, ckpt_frames = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db_, "main", mode, &log_frames, &ckpt_frames);
+base::Status Conn::Checkpoint(int mode, int* log_frames, int* checkpointed_frames) {
+  int lf = 0, cf = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db_, "main", mode, &lf, &cf);
+  if (log_frames) *log_frames = lf;
+  if (checkpointed_frames) *checkpointed_frames = cf;
   if (rc != SQLITE_OK) return SqliteError(rc, "checkpoint: " + ErrMsg());
   return base::Status::Ok();
 }

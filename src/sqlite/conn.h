@@ -4,7 +4,7 @@
 // What: `Conn` owns one sqlite3* opened with rqlite's settings (cluster-semantics.md §15):
 //   writer:    WAL, synchronous=OFF, wal_autocheckpoint=0, busy_timeout=5000, foreign_keys=<fk>,
 //              checkpoint-on-close disabled (the store owns checkpointing);
-//   read-only: URI mode=ro, query_only=1, busy_timeout=5000, wal_autocheckpoint=0.
+//   read-only: URI mode=ro, query_only=1, busy_timeout=5000, wal_autocheckpoint=1000 (inert).
 // Each Conn keeps a small cache of prepared single statements (PrepareCached).
 // Callers use the raw handle (db()) for the SQLite C API where the wrapper has nothing to add.
 //
@@ -32,6 +32,7 @@ struct OpenOptions {
   bool foreign_keys = false;  // writer only
   int busy_timeout_ms = 5000;
   bool create = true;  // writer: create the file if missing
+  bool query_only = true;  // read-only: also PRAGMA query_only=1 (off for backup sources)
   size_t stmt_cache_size = 64;
 };
 
@@ -98,7 +99,8 @@ class Conn {
 
   // wal_checkpoint(mode) on "main". mode: SQLITE_CHECKPOINT_{PASSIVE,FULL,RESTART,TRUNCATE}.
   // Returns kUnavailable if readers blocked a FULL/RESTART/TRUNCATE checkpoint (SQLITE_BUSY).
-  base::Status Checkpoint(int mode);
+  // *log_frames / *checkpointed_frames (if non-null) receive the WAL frame counts.
+  base::Status Checkpoint(int mode, int* log_frames = nullptr, int* checkpointed_frames = nullptr);
   // Copies the whole of `src` (schema "main") into this connection's "main" database with the
   // online-backup API, in one step.
   base::Status CopyFrom(Conn& src);

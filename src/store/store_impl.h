@@ -1,0 +1,134 @@
+// store/store_impl.h — internal: the concrete Store (see store.h for the public contract and
+// store/DESIGN.md for the write path, durability and the applied-index scheme).
+//
+// Threads and ownership of state:
+//   writer_, last_snapshot_index_ bookkeeping -> apply executor only
+//   read pool                                  -> ReadPool (own mutex)
+//   pending_ (token -> Done), random_          -> mu_
+//   applied_index_, open_, counters            -> atomics
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/executor.h"
+#include "base/random.h"
+#include "command/command.h"
+#include "replica/replica.h"
+#include "sqlite/conn.h"
+#include "store/store.h"
+
+namespace store {
+
+// A bounded pool of read-only connections. Thread-safe.
+class ReadPool {
+ public:
+  ReadPool(std::string path, int max_conns) : path_(std::move(path)), max_(max_conns) {}
+  base::Result<std::unique_ptr<sqlite::Conn>> Acquire();
+  void Release(std::unique_ptr<sqlite::Conn> conn);
+  void Clear();  // closes idle connections
+  int open_count() const;
+  int idle_count() const;
+
+ private:
+  const std::string path_;
+  const int max_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<sqlite::Conn>> idle_;  // guarded by mu_
+  int open_ = 0;                                      // guarded by mu_
+};
+
+class StoreImpl final : public Store, public replica::Applier {
+ public:
+  StoreImpl(const StoreConfig& config, const StoreDeps& deps);
+  ~StoreImpl() override;
+  base::Status Init();  // opens SQLite and the replica (called by Store::Open)
+
+  // api::Database
+  void Execute(api::ExecuteRequest request, api::Done done) override;
+  void Query(api::QueryRequest request, api::Done done) override;
+  void Request(api::UnifiedRequest request, api::Done done) override;
+  void Load(std::string data, api::Done done) override;
+  base::Status Boot(std::string sqlite_image) override;
+  base::Result<api::BackupFile> Backup(const api::BackupRequest& request) override;
+  base::Status Snapshot(uint64_t trailing_logs) override;
+  api::LeaderInfo Leader() override;
+  std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
+  base::Status Remove(const std::string& node_id) override;
+  base::Status Stepdown(const std::string& node_id, bool wait) override;
+  bool Ready() override;
+  api::Tree Status() override;
+  api::Tree DebugVars() override;
+  // Store
+  void Tick() override;
+  void Close() override;
+  // replica::Applier (apply executor)
+  void Apply(std::vector<replica::Committed>& entries) override;
+  void Dropped(uint64_t token, base::Status status) override;
+
+ private:
+  std::string db_path() const { return config_.dir + "/db.sqlite"; }
+  // Request plumbing.
+  void Propose(const command::Command& cmd, api::Done done);
+  void RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Done done);
+  api::Response LocalQuery(sqlite::Conn& conn, const std::vector<api::Statement>& stmts,
+                           bool transaction, int64_t db_timeout_ns, bool qualify);
+  void Preprocess(std::vector<api::Statement>* stmts, const api::RewriteOptions& o, bool rewrite);
+  template <typename F>
+  base::Status RunOnApply(F&& fn);  // runs fn on the apply executor and waits
+
+  // Apply executor.
+  api::Response ApplyCommand(const command::Command& cmd, uint64_t index);
+  api::Response ApplyWrite(const command::Command& cmd, uint64_t index);
+  api::Response ApplyLoad(const std::string& image, uint64_t index);
+  api::Response ApplyLoadSql(const command::Command& cmd, uint64_t index);
+  base::Status ReplaceDatabase(const std::string& image);
+  base::Status RecordApplied(uint64_t index);  // in its own transaction
+  std::string AppliedPragma(uint64_t index) const;
+  base::Status SnapshotNow(bool force);
+  void MaybeSnapshot();
+  uint64_t ReadAppliedLow32();
+  static int OnWal(void* self, sqlite3* db, const char* schema, int frames);
+
+  // Backup helpers (caller thread).
+  base::Status DumpSql(sqlite::Conn& conn, const std::vector<std::string>& tables,
+                       const std::string& path);
+  std::string TempPath(const char* tag);
+
+  api::Tree SqliteStatus();
+
+  const StoreConfig config_;
+  const StoreDeps deps_;
+  std::unique_ptr<sqlite::Conn> writer_;  // apply executor only (after Init)
+  ReadPool pool_;
+  std::unique_ptr<fs::FileSystem> owned_fs_;
+  std::unique_ptr<replica::Replica> replica_;
+
+  std::mutex mu_;
+  std::unordered_map<uint64_t, api::Done> pending_;  // guarded by mu_
+  uint64_t next_token_ = 1;                          // guarded by mu_
+  base::Random random_;                              // guarded by mu_
+
+  std::atomic<bool> open_{false};
+  std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> applied_index_{0};
+  std::atomic<uint64_t> snapshot_index_{0};
+  std::atomic<int64_t> applied_at_unix_ns_{0};
+  std::atomic<int> reads_in_flight_{0};
+  std::atomic<uint64_t> temp_seq_{0};
+  std::atomic<uint64_t> n_executes_{0}, n_queries_{0}, n_requests_{0}, n_snapshots_{0};
+  std::mutex close_mu_;
+  std::condition_variable close_cv_;
+  int64_t last_snapshot_mono_ns_ = 0;  // apply executor
+  int wal_frames_ = 0;                 // apply executor (sqlite3_wal_hook)
+  uint64_t page_size_ = 4096;          // apply executor
+};
+
+}  // namespace store
