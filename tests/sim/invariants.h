@@ -64,6 +64,8 @@ class Invariants {
   void ObserveApply(raft::NodeId id, const raft::Entry& e);
 
   void Fail(std::string message);
+  // Appends diagnostics to the recorded failure. REQUIRES: !ok().
+  void AddContext(const std::string& text) { failure_ += text; }
   bool ok() const { return failure_.empty(); }
   const std::string& failure() const { return failure_; }
   uint64_t committed_index() const { return committed_prefix_.size() - 1; }

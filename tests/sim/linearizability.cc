@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <unordered_set>
 
@@ -218,7 +219,19 @@ CheckResult CheckLinearizable(const std::vector<Operation>& history, const Check
     if (op.kind == OpKind::kRead && op.outcome == Outcome::kUnknown) continue;  // no effect
     by_key[op.key].push_back(&op);
   }
-  for (const auto& [key, ops] : by_key) {
+  for (auto& [key, ops] : by_key) {
+    // An unknown write/cas whose value no read ever observed is equivalent to one that never
+    // happened (it could be linearized just before the next write); dropping it keeps the
+    // search from branching on every timed-out write.
+    std::set<std::string> observed;
+    for (const Operation* op : ops) {
+      if (op->kind == OpKind::kRead && op->value) observed.insert(*op->value);
+      if (op->kind == OpKind::kCas && op->expected) observed.insert(*op->expected);
+    }
+    std::erase_if(ops, [&observed](const Operation* op) {
+      return op->outcome == Outcome::kUnknown && op->kind != OpKind::kRead &&
+             (!op->value || !observed.contains(*op->value));
+    });
     std::map<std::string, int> ids;
     auto intern = [&ids](const std::optional<std::string>& v) {
       if (!v) return 0;

@@ -13,6 +13,8 @@
 //  * The history is partitioned by key (a register per key is a local property, so the whole
 //    history is linearizable iff each key's sub-history is). Each key is searched depth-first
 //    over "linearize a minimal pending call next", memoising (linearized-set bitset, state).
+//  * Unknown writes/cas whose value no read observed are dropped before the search: such an
+//    operation can always be placed where it is invisible, so this changes no verdict.
 //  * `max_steps_per_key` bounds the search; if exceeded the verdict is kGaveUp (never a false
 //    "linearizable").
 // Pure functions; no shared state; thread-compatible.

@@ -5,16 +5,21 @@
 //            [--sim-seconds=300] [--jobs=2]  violation unless --keep-going
 //   raft_sim --duration=600s ...             as many seeds as fit in the wall-clock budget
 //   raft_sim --bug=vote_not_persisted ...    switch on a deliberate raft bug (TestingKnobs)
+//   raft_sim --no-remove-leader ...          membership churn never removes the leader
+//   raft_sim --no-persist-check ...          bugs must show through safety/linearizability
 // Exit status 0 iff no violation. A failure prints the command that replays it.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "bugs.h"
 #include "simulation.h"
@@ -31,6 +36,8 @@ struct Flags {
   int jobs = 1;
   bool trace = false;
   bool keep_going = false;
+  bool remove_leader = true;
+  bool persist_check = true;
   raft::TestingKnobs knobs;
   std::string bug;
 };
@@ -53,22 +60,54 @@ bool Parse(int argc, char** argv, Flags* f) {
       if (!sim::EnableBug(f->bug, &f->knobs)) return false;
     } else if (a == "--trace") f->trace = true;
     else if (a == "--keep-going") f->keep_going = true;
+    else if (a == "--no-remove-leader") f->remove_leader = false;
+    else if (a == "--no-persist-check") f->persist_check = false;
     else return false;
   }
   return true;
 }
 
 sim::SimOptions OptionsFor(const Flags& f, uint64_t seed) {
-  sim::SimOptions o = sim::SimOptions::Swarm(seed, f.sim_seconds * 1'000'000);
-  o.knobs = f.knobs;
+  // With --bug the fault mix is tilted towards that bug (SimOptions::ForBug).
+  sim::SimOptions o = f.bug.empty() ? sim::SimOptions::Swarm(seed, f.sim_seconds * 1'000'000)
+                                    : sim::SimOptions::ForBug(f.bug, seed, f.sim_seconds * 1'000'000);
+  o.check_persistence = f.persist_check;
   o.trace = f.trace;
+  o.remove_leader = f.remove_leader;
   return o;
+}
+
+// The seed each worker is running, for the abort handler: a CHECK failure inside raft/ (e.g.
+// "commit index out of range" after lost acknowledged entries) aborts the process, and the
+// seed must still be reported. The only global state of this tool; written by workers, read
+// by the signal handler.
+constexpr int kMaxJobs = 64;
+std::atomic<uint64_t> g_running_seed[kMaxJobs];
+
+void OnAbort(int) {
+  char buf[64];
+  for (int j = 0; j < kMaxJobs; ++j) {
+    uint64_t seed = g_running_seed[j].load();
+    if (seed == 0) continue;
+    int len = 0;
+    char digits[24];
+    int nd = 0;
+    do { digits[nd++] = static_cast<char>('0' + seed % 10); seed /= 10; } while (seed > 0);
+    const char prefix[] = "ABORT while running seed=";
+    for (char c : prefix) if (c) buf[len++] = c;
+    while (nd > 0) buf[len++] = digits[--nd];
+    buf[len++] = '\n';
+    (void)!write(STDOUT_FILENO, buf, len);
+  }
+  signal(SIGABRT, SIG_DFL);
 }
 
 std::string Replay(const Flags& f, uint64_t seed) {
   std::string cmd = "raft_sim --seed=" + std::to_string(seed) +
                     " --sim-seconds=" + std::to_string(f.sim_seconds);
   if (!f.bug.empty()) cmd += " --bug=" + f.bug;
+  if (!f.remove_leader) cmd += " --no-remove-leader";
+  if (!f.persist_check) cmd += " --no-persist-check";
   return cmd;
 }
 
@@ -79,9 +118,11 @@ int main(int argc, char** argv) {
   if (!Parse(argc, argv, &f)) {
     std::fprintf(stderr,
                  "usage: raft_sim [--seed=N [--trace]] [--seeds=N] [--start-seed=S] "
-                 "[--sim-seconds=T] [--duration=600s] [--jobs=J] [--keep-going] [--bug=NAME]\n");
+                 "[--sim-seconds=T] [--duration=600s] [--jobs=J] [--keep-going] [--bug=NAME] "
+                 "[--no-remove-leader] [--no-persist-check]\n");
     return 2;
   }
+  f.jobs = std::min(f.jobs, kMaxJobs);
   if (f.single) {
     sim::SimOptions o = OptionsFor(f, f.seed);
     std::printf("%s\n", o.Describe().c_str());
@@ -99,13 +140,18 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> events{0};
   std::atomic<bool> stop{false};
   std::mutex out_mu;
+  std::signal(SIGABRT, OnAbort);
+  std::atomic<int> next_job{0};
   auto worker = [&] {
+    int job = std::min(next_job++, kMaxJobs - 1);
     while (!stop) {
       uint64_t i = next++;
       if (f.duration_s > 0 ? elapsed() >= f.duration_s : i >= f.seeds) return;
       uint64_t seed = f.start_seed + i;
       sim::SimOptions o = OptionsFor(f, seed);
+      g_running_seed[job] = seed;
       sim::SimResult r = sim::RunSimulation(o);
+      g_running_seed[job] = 0;
       simulated_us += r.simulated_us;
       events += r.events;
       ++done;

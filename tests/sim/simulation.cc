@@ -10,6 +10,7 @@
 
 #include "base/check.h"
 #include "base/random.h"
+#include "bugs.h"
 #include "invariants.h"
 #include "linearizability.h"
 #include "raft/message.h"
@@ -112,6 +113,7 @@ class Simulation {
   void Pump(SimNode& n);
   void FinishReady(SimNode& n, raft::Ready rd);
   void Send(const raft::Message& m);
+  void CheckPersistedBeforeSend(const raft::Message& m);
   void Deliver(uint64_t slot);
   void Apply(SimNode& n, const raft::Entry& e);
   void ServeReads(SimNode& n);
@@ -128,6 +130,7 @@ class Simulation {
   NodeId Leader() const;
   std::vector<NodeId> RunningMembers() const;
   void CheckAfterStep();
+  std::string DescribeNodes() const;
 
   const SimOptions o_;
   base::Random net_rng_, fault_rng_, client_rng_, disk_rng_;
@@ -186,6 +189,7 @@ SimResult Simulation::Run() {
     else if (o_.clients > 0 && writes_after_heal_ == 0)
       inv_.Fail("liveness: no write completed during the healed phase");
   }
+  if (!inv_.ok()) inv_.AddContext(DescribeNodes());
   for (Client& c : clients_) {
     if (c.busy) CompleteOp(c, Outcome::kUnknown, std::nullopt);
   }
@@ -289,6 +293,7 @@ void Simulation::StartNode(NodeId id) {
   cfg.election_ticks = 10;
   cfg.heartbeat_ticks = 2;
   cfg.knobs = o_.knobs;
+  cfg.max_size_per_msg = o_.max_msg_bytes;
   n.node = std::make_unique<raft::Node>(cfg, n.storage.get(), n.rng.get());
   n.syncing = false;
   n.pending = raft::Ready{};
@@ -340,10 +345,7 @@ void Simulation::Pump(SimNode& n) {
       n.shadow.Append(rd.entries);
       inv_.ObserveAppend(n.id, n.shadow, rd.entries);
     }
-    if (rd.hard_state) {
-      n.storage->SetHardState(*rd.hard_state);
-      inv_.ObserveCommit(n.id, n.shadow, rd.hard_state->commit);
-    }
+    if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
     if (rd.soft_state && rd.soft_state->role == raft::Role::kLeader) {
       inv_.ObserveNewLeader(n.id, n.shadow, n.node->term());
     }
@@ -360,6 +362,10 @@ void Simulation::Pump(SimNode& n) {
 }
 
 void Simulation::FinishReady(SimNode& n, raft::Ready rd) {
+  // A commit becomes visible (messages, applies) only now, after the sync: a node may put an
+  // entry and a commit index covering it in one Ready (a single voter), and a crash before the
+  // sync loses both without anyone having seen them.
+  if (rd.hard_state) inv_.ObserveCommit(n.id, n.shadow, rd.hard_state->commit);
   for (const raft::Message& m : rd.messages) Send(m);
   for (const raft::Entry& e : rd.committed_entries) Apply(n, e);
   for (const raft::ReadState& rs : rd.read_states) n.reads.push_back({rs.context, rs.index});
@@ -367,8 +373,29 @@ void Simulation::FinishReady(SimNode& n, raft::Ready rd) {
   n.node->Advance(rd);
 }
 
+void Simulation::CheckPersistedBeforeSend(const raft::Message& m) {
+  // Persist before reply (R1): a granted vote and an append acknowledgement may only leave a
+  // node once what they promise is on its durable disk.
+  const SimNode& n = NodeAt(m.from);
+  std::ostringstream out;
+  if (m.type == raft::MessageType::kVoteResp && !m.reject) {
+    raft::HardState hs = n.durable.InitialHardState();
+    if (hs.term != m.term || hs.vote != m.to) {
+      out << "persist before send: node " << m.from << " granted its vote to " << m.to
+          << " in term " << m.term << " but its durable hard state is term " << hs.term
+          << " vote " << hs.vote;
+    }
+  } else if (m.type == raft::MessageType::kAppResp && !m.reject &&
+             n.durable.LastIndex() < m.index) {
+    out << "persist before send: node " << m.from << " acknowledged index " << m.index
+        << " to " << m.to << " but has only " << n.durable.LastIndex() << " durably";
+  }
+  if (!out.str().empty()) inv_.Fail(out.str());
+}
+
 void Simulation::Send(const raft::Message& m) {
   if (m.type == raft::MessageType::kVoteResp && !m.reject) inv_.ObserveVote(m.from, m.to, m.term);
+  if (o_.check_persistence) CheckPersistedBeforeSend(m);
   if (m.to == m.from || !nodes_.contains(m.to)) return;
   int copies = (o_.duplicate > 0 && net_rng_.Bernoulli(o_.duplicate)) ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
@@ -386,8 +413,23 @@ void Simulation::Deliver(uint64_t slot) {
   in_flight_.erase(it);
   SimNode& n = NodeAt(m.to);
   if (!n.running || blocked_.contains({m.from, m.to})) return;
+  if (m.type == raft::MessageType::kHeartbeat && m.term >= n.node->term() &&
+      m.commit > n.storage->LastIndex()) {
+    // The leader sends min(match, commit): in its term this node acknowledged entries up to
+    // `commit`, and a follower's log never shrinks within a term. It lost acknowledged data.
+    std::ostringstream out;
+    out << "durability: leader " << m.from << " (term " << m.term << ") knows node " << m.to
+        << " acknowledged up to " << m.commit << " but its log ends at "
+        << n.storage->LastIndex();
+    inv_.Fail(out.str());
+    return;
+  }
   base::Status s = n.node->Step(m);
-  if (!s.ok()) inv_.Fail("Step rejected a message: " + s.ToString() + " " +
+  // A forwarded proposal may be refused (no leader, transfer in progress): it is just dropped.
+  bool forwarded = m.type == raft::MessageType::kProp ||
+                   m.type == raft::MessageType::kTransferLeader ||
+                   m.type == raft::MessageType::kReadIndex;
+  if (!s.ok() && !forwarded) inv_.Fail("Step rejected a message: " + s.ToString() + " " +
                          raft::DescribeMessage(m));
   Pump(n);
 }
@@ -447,22 +489,22 @@ void Simulation::ObserveMembership(const raft::Entry& e) {
   conf_index_ = e.index;
   conf_ = raft::ApplyConfChangeTo(conf_, cc.value());
   ++result_.conf_changes;
-  std::set<NodeId> members(conf_.voters.begin(), conf_.voters.end());
-  members.insert(conf_.learners.begin(), conf_.learners.end());
-  for (NodeId id : members) {
+  NodeId id = cc.value().node;
+  if (cc.value().type != raft::ConfChangeType::kRemoveNode) {
     if (!nodes_.contains(id)) {
       auto n = std::make_unique<SimNode>();
       n->id = id;
       nodes_[id] = std::move(n);
       StartNode(id);
     }
+    return;
   }
-  for (auto& [id, n] : nodes_) {
-    if (!members.contains(id) && !n->removed) {
-      n->removed = true;  // never restarted; stopped a little later (as rqlite does)
-      if (n->running) Schedule(fault_rng_.Range(0, 1'000'000), EventType::kStop, id, 0);
-    }
-  }
+  if (!nodes_.contains(id)) return;
+  SimNode& n = NodeAt(id);
+  if (n.removed) return;
+  // No longer a client target and never restarted after a crash, but it keeps running: a
+  // removed node must neither disrupt the cluster nor be needed by it.
+  n.removed = true;
 }
 
 void Simulation::ClientNext(uint64_t index) {
@@ -481,7 +523,9 @@ void Simulation::ClientNext(uint64_t index) {
   c.op = history_.size();
   Operation op;
   op.client = static_cast<int>(c.id);
-  op.key = "k" + std::to_string(client_rng_.Uniform(std::max(o_.keys, 1)));
+  // Keys rotate every 5 simulated seconds to keep each key's history short for the checker.
+  op.key = "k" + std::to_string(client_rng_.Uniform(std::max(o_.keys, 1))) + "." +
+           std::to_string(now_ / 5'000'000);
   op.invoke = now_;
   op.outcome = Outcome::kUnknown;
   bool write = client_rng_.Bernoulli(0.5);
@@ -645,8 +689,11 @@ void Simulation::NemesisMembership() {
     default: {
       std::vector<NodeId> candidates = conf.learners;
       if (conf.voters.size() > 1) {
-        candidates.insert(candidates.end(), conf.voters.begin(), conf.voters.end());
+        for (NodeId v : conf.voters) {
+          if (v != leader || o_.remove_leader) candidates.push_back(v);
+        }
       }
+      if (candidates.empty()) return;
       cc.type = raft::ConfChangeType::kRemoveNode;
       cc.node = candidates[fault_rng_.Uniform(candidates.size())];
     }
@@ -662,6 +709,29 @@ void Simulation::Heal() {
   for (auto& [id, n] : nodes_) {
     if (!n->running && !n->removed) StartNode(id);
   }
+}
+
+std::string Simulation::DescribeNodes() const {
+  std::ostringstream out;
+  out << "\n  at t=" << now_ << "us; membership from the log: voters=[";
+  for (NodeId v : conf_.voters) out << v << " ";
+  out << "] learners=[";
+  for (NodeId v : conf_.learners) out << v << " ";
+  out << "]";
+  for (const auto& [id, n] : nodes_) {
+    out << "\n  node " << id << (n->removed ? " removed" : "") << (n->running ? "" : " down");
+    if (!n->running) continue;
+    raft::NodeStatus st = n->node->Status();
+    out << " " << raft::RoleName(st.soft_state.role) << " term=" << st.hard_state.term
+        << " vote=" << st.hard_state.vote << " lead=" << st.soft_state.leader
+        << " commit=" << st.hard_state.commit << " applied=" << n->applied
+        << " last=" << st.last_index << " voters=[";
+    for (NodeId v : st.conf.voters) out << v << " ";
+    out << "] learners=[";
+    for (NodeId v : st.conf.learners) out << v << " ";
+    out << "]";
+  }
+  return out.str();
 }
 
 void Simulation::CheckAfterStep() {
@@ -700,6 +770,41 @@ SimOptions SimOptions::Swarm(uint64_t seed, int64_t duration_us) {
   o.transfers = r.Bernoulli(0.4);
   o.nemesis_every_us = r.Range(200'000, 3'000'000);
   o.disk_sync_max_us = r.Bernoulli(0.3) ? r.Range(5'000, 30'000) : 2'000;
+  o.max_msg_bytes = r.Bernoulli(0.1) ? 1 : (1 << 20);
+  return o;
+}
+
+SimOptions SimOptions::ForBug(std::string_view bug, uint64_t seed, int64_t duration_us) {
+  SimOptions o = Swarm(seed, duration_us);
+  CHECK(EnableBug(bug, &o.knobs)) << bug;
+  o.voters = 3 + 2 * static_cast<int>(seed % 2);
+  o.clients = 4;
+  o.keys = 2;
+  o.membership = false;
+  o.nemesis_every_us = 300'000;
+  if (bug == "readindex_no_heartbeat") {
+    // A deposed leader must keep serving reads while the majority moves on.
+    o.partitions = true;
+    o.crashes = false;
+    o.transfers = true;
+  } else if (bug == "commit_prev_term") {
+    // Figure 8: one entry per MsgApp, so a new leader can count replicas of an old-term entry
+    // before its own no-op arrives; leaders crash and come back often.
+    o.voters = 5;
+    o.partitions = o.crashes = true;
+    o.torn_writes = false;
+    o.max_msg_bytes = 1;
+    o.max_delay_us = 20'000;
+    o.nemesis_every_us = 200'000;
+  } else if (bug == "vote_not_persisted") {
+    o.crashes = o.partitions = true;
+    o.nemesis_every_us = 150'000;
+  } else if (bug == "ack_before_sync") {
+    o.crashes = true;
+    o.torn_writes = false;
+    o.disk_sync_min_us = 5'000;
+    o.disk_sync_max_us = 40'000;
+  }
   return o;
 }
 
@@ -710,7 +815,9 @@ std::string SimOptions::Describe() const {
       << max_delay_us << "us partitions=" << partitions << " crashes=" << crashes
       << " torn=" << torn_writes << " membership=" << membership << " transfers=" << transfers
       << " nemesis_every=" << nemesis_every_us << "us sync_max=" << disk_sync_max_us
-      << "us sim=" << duration_us / 1'000'000 << "s+" << heal_us / 1'000'000 << "s";
+      << "us" << (max_msg_bytes < 64 ? " tiny_msgs=1" : "")
+      << " sim=" << duration_us / 1'000'000 << "s+" << heal_us / 1'000'000 << "s";
+  if (membership && !remove_leader) out << " remove_leader=0";
   if (knobs.commit_prev_term) out << " BUG=commit_prev_term";
   if (knobs.readindex_no_heartbeat) out << " BUG=readindex_no_heartbeat";
   if (knobs.vote_not_persisted) out << " BUG=vote_not_persisted";

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "raft/node.h"
 
@@ -36,17 +37,28 @@ struct SimOptions {
   bool torn_writes = false;   // on crash, a prefix of the unsynced write may survive
   bool membership = false;
   bool transfers = false;
+  // Membership churn may remove the current leader. (Off: the leader is never chosen.)
+  bool remove_leader = true;
+  // raft::Config::max_size_per_msg: tiny values make the leader send one entry per MsgApp
+  // (BUGGIFY-style: exposes commit-rule bugs that big batches hide).
+  uint64_t max_msg_bytes = 1 << 20;
   int64_t nemesis_every_us = 1'000'000;  // mean gap between nemesis actions
   int64_t disk_sync_min_us = 100;         // fsync latency range
   int64_t disk_sync_max_us = 2'000;
   int64_t client_timeout_us = 2'000'000;
   bool check_liveness = true;   // after heal: a leader and a completed write
+  // Persist-before-send: a granted vote / an append ack must already be durable at send time.
+  // Off: bugs must show through their consequences (election safety, log matching, ...).
+  bool check_persistence = true;
   raft::TestingKnobs knobs;
   bool trace = false;           // print every event to stdout
 
   // A "swarm" configuration: cluster size, fault classes and probabilities all drawn from the
   // seed (independently of the run's own random stream).
   static SimOptions Swarm(uint64_t seed, int64_t duration_us);
+  // Swarm options tilted to expose one deliberate bug (bugs.h name), with that bug switched on.
+  // REQUIRES: `bug` is one of kBugNames.
+  static SimOptions ForBug(std::string_view bug, uint64_t seed, int64_t duration_us);
   std::string Describe() const;
 };
 
