@@ -62,6 +62,8 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    // Like rqlite's shell (NextProtos=nil): HTTP/1.1 only, even if the server offers h2.
+    curl_easy_setopt(curl_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
     curl_easy_setopt(curl_, CURLOPT_NOPROXY, "localhost,127.0.0.1,::1");
     curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, WriteBody);
     curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &resp.body);

@@ -55,7 +55,8 @@ class EditLineReader final : public LineReader {
     int count = 0;
     const char* s = el_gets(el_, &count);
     if (g_interrupted != 0 || s == nullptr || count <= 0) {
-      if (g_interrupted != 0) std::fputs("\n", stdout);
+      std::fputs("\n", stdout);  // leave the prompt line before "bye~"
+      std::fflush(stdout);
       return false;
     }
     *line = s;
