@@ -147,13 +147,15 @@ base::Status LogImpl::Append(std::span<const raft::Entry> entries) {
     return base::InvalidArgument("raftlog: Append at " + std::to_string(from) +
                                  " would leave a gap after " + std::to_string(last_index()));
   }
-  TruncateFrom(from);
   for (; i < entries.size(); ++i) {
     const raft::Entry& e = entries[i];
     scratch_.clear();
     EncodeEntry(e, &scratch_);
     Loc loc;
+    // Add the record before truncating: a segment started for it must begin at the log's end
+    // as it was, so the truncation stays an unsynced effect of this record.
     RQ_RETURN_IF_ERROR(AddRecord(RecordType::kEntry, scratch_, &loc));
+    TruncateFrom(e.index);
     loc.term = e.term;
     locs_.push_back(loc);
     CachePush(e);

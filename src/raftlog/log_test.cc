@@ -254,6 +254,47 @@ TEST_F(LogTest, MissingSegmentIsRefused) {
   EXPECT_NE(r.status().message().find("missing"), std::string::npos);
 }
 
+TEST_F(LogTest, HalfCreatedLastSegmentIsRemoved) {
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Range(1, 5, 1)).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  // A crash after fallocate but before the start record was synced leaves a zeroed file.
+  auto f = fs_.Open("/data/log/0000000000000002.seg", fs::OpenMode::kCreateNew);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Preallocate(4096).ok());
+  log = OpenLog();
+  EXPECT_EQ(log->last_index(), 5u);
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_FALSE(fs_.Exists("/data/log/0000000000000002.seg"));
+  ASSERT_TRUE(log->Append(Range(6, 200, 1)).ok());  // rolls into a new segment 2
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  log = OpenLog();
+  EXPECT_EQ(log->last_index(), 200u);
+}
+
+TEST_F(LogTest, CorruptOlderSegmentTailIsRefused) {
+  auto log = OpenLog();
+  for (uint64_t i = 1; i <= 40; ++i) {
+    ASSERT_TRUE(log->Append(std::vector<raft::Entry>{E(i, 1, std::string(200, 'x'))}).ok());
+  }
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  // Stray bytes after the last record of a segment that is not the last one.
+  std::string first = "/data/log/0000000000000001.seg";
+  std::string data = *fs_.ReadAll(first);
+  size_t end = 0;
+  RecordView rec;
+  while (ParseRecord(data, end, &rec) == ParseOutcome::kOk) end += rec.total_bytes;
+  ASSERT_LT(end + 16, data.size());
+  ASSERT_TRUE(fs_.CorruptByte(first, end + 8).ok());
+  auto r = Log::Open(&fs_, "/data/log", options_);
+  EXPECT_EQ(r.status().code(), base::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("not the last"), std::string::npos)
+      << r.status().ToString();
+}
+
 TEST_F(LogTest, UnknownFilesAreIgnored) {
   ASSERT_TRUE(fs_.CreateDir("/data/log").ok());
   ASSERT_TRUE(fs_.Open("/data/log/README", fs::OpenMode::kCreate).ok());

@@ -23,13 +23,13 @@ bool ParseSegmentName(const std::string& name, uint64_t* seq) {
   return true;
 }
 
-// Offset of the first well-formed record at an aligned offset in [from, end), or npos.
+// Offset of the first well-formed record starting at an aligned offset in [from, end), or npos.
+// (A record may extend past `end`: its last bytes can be zeros.)
 size_t FindValidRecord(std::string_view buf, size_t from, size_t end) {
   from = (from + kRecordAlign - 1) / kRecordAlign * kRecordAlign;
-  std::string_view region = buf.substr(0, end);
-  for (size_t q = from; q + kRecordHeaderBytes <= end; q += kRecordAlign) {
+  for (size_t q = from; q < end; q += kRecordAlign) {
     RecordView rec;
-    if (ParseRecord(region, q, &rec) == ParseOutcome::kOk) return q;
+    if (ParseRecord(buf, q, &rec) == ParseOutcome::kOk) return q;
   }
   return std::string_view::npos;
 }
@@ -43,12 +43,15 @@ struct LogImpl::Replay {
   bool started = false;
   uint64_t base_index = 0;
   uint64_t base_term = 0;
+  bool base_term_known = true;  // false after a restart at an entry whose predecessor is gone
   uint64_t segment_prev_index = 0;  // from the start record of the segment being scanned
 
   uint64_t Last(const std::deque<Loc>& locs) const { return base_index + locs.size(); }
-  // REQUIRES: base_index <= i <= Last(locs).
-  uint64_t TermAt(const std::deque<Loc>& locs, uint64_t i) const {
-    return i == base_index ? base_term : locs[i - base_index - 1].term;
+  // Whether the replayed log holds (index, term). Unknown base terms match.
+  bool Holds(const std::deque<Loc>& locs, uint64_t index, uint64_t term) const {
+    if (index < base_index || index > Last(locs)) return false;
+    if (index == base_index) return !base_term_known || base_term == term;
+    return locs[index - base_index - 1].term == term;
   }
 };
 
@@ -155,7 +158,7 @@ base::Status LogImpl::ScanSegment(const std::string& name, uint64_t seq, bool la
 base::Status LogImpl::AdoptSnapshot(const raft::SnapshotMeta& meta, const std::string& where,
                                     Replay* r) {
   if (meta.index > r->base_index) {
-    if (meta.index > r->Last(locs_) || r->TermAt(locs_, meta.index) != meta.term) {
+    if (!r->Holds(locs_, meta.index, meta.term)) {
       return base::Corruption("raftlog: " + where + ": snapshot metadata (index " +
                               std::to_string(meta.index) + ", term " +
                               std::to_string(meta.term) + ") does not match the log");
@@ -175,14 +178,20 @@ base::Status LogImpl::ApplyStart(const SegmentStart& s, uint64_t seq, const std:
                             std::to_string(s.seq));
   }
   r->segment_prev_index = s.prev_index;
-  uint64_t last = r->Last(locs_);
-  bool continues = r->started && s.prev_index == last &&
-                   r->TermAt(locs_, last) == s.prev_term;
-  if (!continues) {
+  if (r->started && r->Holds(locs_, s.prev_index, s.prev_term)) {
+    // Rolled over from the previous segment; an Append that truncated the log may have started
+    // this segment, so the log continues from prev_index.
+    locs_.resize(s.prev_index - r->base_index);
+    if (s.prev_index == r->base_index) {
+      r->base_term = s.prev_term;
+      r->base_term_known = true;
+    }
+  } else {
     // The first segment, or one started by installing a snapshot: the log restarts here.
     locs_.clear();
     r->base_index = s.prev_index;
     r->base_term = s.prev_term;
+    r->base_term_known = true;
   }
   r->started = true;
   hs_ = s.hard_state;
@@ -201,7 +210,15 @@ base::Status LogImpl::ApplyRecord(const RecordView& rec, uint64_t seq, uint64_t 
       uint64_t term, index;
       RQ_RETURN_IF_ERROR(DecodeEntryHeader(rec.payload, &term, &index));
       uint64_t last = r->Last(locs_);
-      if (index <= r->base_index || index > last + 1) {
+      if (index <= r->base_index) {
+        // Rewrites an entry whose predecessors were in compacted segments (the truncation
+        // happened before the snapshot that allowed the compaction): restart the log here.
+        locs_.clear();
+        r->base_index = index - 1;
+        r->base_term_known = false;
+        last = index - 1;
+      }
+      if (index == 0 || index > last + 1) {
         return base::Corruption("raftlog: " + where + ": entry " + std::to_string(index) +
                                 " out of sequence (log holds (" +
                                 std::to_string(r->base_index) + ", " + std::to_string(last) +
