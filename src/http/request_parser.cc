@@ -147,6 +147,12 @@ std::string Normalize(std::string_view body) {
       CopyNumber(body.substr(i, j - i), &out);
       i = j;
       started = true;
+    } else if (c >= 'a' && c <= 'z') {  // a literal (true, false, null) is one token
+      size_t j = i;
+      while (j < body.size() && body[j] >= 'a' && body[j] <= 'z') ++j;
+      out.append(body.substr(i, j - i));
+      i = j;
+      started = true;
     } else {
       if (c == '[' || c == '{') ++depth;
       if (c == ']' || c == '}') --depth;

@@ -85,6 +85,10 @@ TEST(RequestParserTest, StructureErrors) {
       {R"("abc")", "invalid request"},
       {"123", "invalid request"},
       {"null", "invalid request"},
+      {"true ]", "invalid request"},  // Go's Token() reads one complete value
+      {"123 x", "invalid request"},
+      {"nul", "invalid JSON body"},
+      {"\xEF\xBB\xBF[\"a\"]", "invalid JSON body"},  // Go rejects a byte order mark
       {"[1]", "invalid request"},
       {"[null]", "invalid request"},
       {"[true]", "invalid request"},
