@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "shell/shell.h"
@@ -119,6 +120,13 @@ base::Status Shell::Dispatch(const std::string& cmd, const std::string& input, i
     *action = Action::kQuit;
     return base::Status::Ok();
   }
+  if (std::optional<base::Status> st = DispatchLocal(cmd, input, index)) return *st;
+  return DispatchRemote(cmd, input, index);
+}
+
+// Commands that only read or change the shell's own settings.
+std::optional<base::Status> Shell::DispatchLocal(const std::string& cmd, const std::string& input,
+                                                 int index) {
   if (cmd == ".CHANGES") return Toggle(input, index, &changes_);
   if (cmd == ".TIMER") return Toggle(input, index, &timer_);
   if (cmd == ".BLOBARRAY") return Toggle(input, index, &blob_array_);
@@ -150,6 +158,20 @@ base::Status Shell::Dispatch(const std::string& cmd, const std::string& input, i
     mode_ = *m;
     return base::Status::Ok();
   }
+  if (cmd == ".SHOW") {
+    Show();
+    return base::Status::Ok();
+  }
+  if (cmd == ".HELP") {
+    *out_ << HelpLines();
+    return base::Status::Ok();
+  }
+  if (cmd == ".OUTPUT") return SetOutput(OptionalArg(input, index));
+  return std::nullopt;
+}
+
+// Commands that make HTTP calls; anything unrecognised is sent as a SQL statement.
+base::Status Shell::DispatchRemote(const std::string& cmd, const std::string& input, int index) {
   if (cmd == ".TABLES") {
     return Query("SELECT name FROM sqlite_master WHERE type=\"table\" ORDER BY name ASC");
   }
@@ -164,21 +186,12 @@ base::Status Shell::Dispatch(const std::string& cmd, const std::string& input, i
   if (cmd == ".READY") return Ready();
   if (cmd == ".LEADER") return Leader();
   if (cmd == ".REAP") return Reap();
-  if (cmd == ".SHOW") {
-    Show();
-    return base::Status::Ok();
-  }
-  if (cmd == ".HELP") {
-    *out_ << HelpLines();
-    return base::Status::Ok();
-  }
   if (cmd == ".SNAPSHOT") return Snapshot(TrimSpace(OptionalArg(input, index)));
   if (cmd == ".STEPDOWN") return Stepdown(TrimSpace(OptionalArg(input, index)));
   if (cmd == ".REMOVE") {
     RQ_ASSIGN_OR_RETURN(std::string id, RequireArg(input, index, "please specify a node ID to remove"));
     return Remove(id);
   }
-  if (cmd == ".OUTPUT") return SetOutput(OptionalArg(input, index));
   if (cmd == ".BACKUP") {
     RQ_ASSIGN_OR_RETURN(std::string f, RequireArg(input, index, "please specify an output file for the backup"));
     return Backup(f, false, "");

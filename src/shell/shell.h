@@ -12,6 +12,7 @@
 
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ class Shell {
   // Commands (commands.cc).
   base::Status Dispatch(const std::string& cmd, const std::string& input, int index,
                         Action* action);
+  std::optional<base::Status> DispatchLocal(const std::string& cmd, const std::string& input,
+                                            int index);
+  base::Status DispatchRemote(const std::string& cmd, const std::string& input, int index);
   base::Status Toggle(const std::string& input, int index, bool* flag);
   base::Status Query(const std::string& sql);
   base::Status Request(const std::string& statement);

@@ -391,8 +391,8 @@ class ConnectionTest(ShellTestBase):
     def test_bad_host_name(self):
         sh = PtyShell(["-H", "no-such-host.invalid", "-p", "4001"], self.home)
         self.shells.append(sh)
-        sh.expect(r"ERR! [^\n]+\n")
-        self.assertNotIn("Welcome", sh.buf)
+        text = sh.expect(r"ERR! [^\n]+\n")
+        self.assertNotIn("Welcome", text)
         sh.wait_exit()
 
     def test_rqlite_host_env(self):
@@ -445,6 +445,73 @@ class AuthTest(ShellTestBase):
     def test_good_credentials(self):
         sh = self.start(["-p", str(self.node.http_port), "--user=bob:secret"])
         self.assertIn("| 1 |", self.run_line(sh, "SELECT 1;"))
+
+
+def make_certs(d):
+    """A throwaway CA, a server cert for 127.0.0.1 and a client cert, all signed by the CA."""
+    def ossl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True, timeout=60)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=shell-test-ca")
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for name in ("server", "client"):
+        ossl("req", *ec, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        ossl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-out", name + ".pem", "-days", "2", "-extfile", "san.ext")
+    return {k: os.path.join(d, k) for k in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+class TlsTest(ShellTestBase):
+    """HTTPS: -s https with -c (CA), -i (insecure), and -d/-k client certificates (mTLS)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if shutil.which("openssl") is None:
+            raise unittest.SkipTest("openssl not installed")
+        cls.root = tempfile.mkdtemp(prefix="rqlite_shell_tls_")
+        cls.certs = make_certs(cls.root)
+        c = cls.certs
+        cls.node = Node(cls.root, "tlsnode", ["-http-cert", c["server.pem"], "-http-key", c["server.key"],
+                                              "-http-ca-cert", c["ca.pem"], "-http-verify-client"])
+        deadline = time.time() + 60
+        while True:
+            r = subprocess.run(["curl", "-sf", "--cacert", c["ca.pem"], "--cert", c["client.pem"],
+                                "--key", c["client.key"], "https://%s/readyz" % cls.node.addr],
+                               capture_output=True, timeout=10)
+            if r.returncode == 0:
+                break
+            if time.time() > deadline or cls.node.proc.poll() is not None:
+                raise RuntimeError("TLS rqlited not ready (see %s)" % cls.node.log.name)
+            time.sleep(0.1)
+
+    def https_args(self, *extra):
+        return ["-s", "https", "-p", str(self.node.http_port), *extra]
+
+    def test_ca_and_client_cert(self):
+        c = self.certs
+        sh = PtyShell(self.https_args("-c", c["ca.pem"], "-d", c["client.pem"], "-k", c["client.key"]),
+                      self.home)
+        self.shells.append(sh)
+        sh.expect(r"Connected to https://%s running version" % re.escape(self.node.addr))
+        sh.expect(re.escape(self.prompt()) + "$")
+        self.assertIn("| 1 |", sh.run("SELECT 1;", self.prompt()))
+
+    def test_insecure_skips_verification(self):
+        c = self.certs
+        sh = PtyShell(self.https_args("-i", "--client-cert=" + c["client.pem"],
+                                      "--client-key=" + c["client.key"]), self.home)
+        self.shells.append(sh)
+        sh.expect(re.escape(self.prompt()) + "$")
+        self.assertIn("| 1 |", sh.run("SELECT 1;", self.prompt()))
+
+    def test_unknown_ca_is_rejected(self):
+        sh = PtyShell(self.https_args(), self.home)
+        self.shells.append(sh)
+        text = sh.expect(r"ERR! [^\n]*(certificate|SSL)[^\n]*\n")
+        self.assertNotIn("Welcome", text)
+        sh.wait_exit()
 
 
 def main():
