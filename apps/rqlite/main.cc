@@ -4,6 +4,7 @@
 // plain stdin (pipes and files).
 #include <unistd.h>
 
+#include <clocale>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -32,6 +33,10 @@ std::vector<std::string> HostList(const shell::Options& o) {
   std::istringstream alts(o.alternatives);
   for (std::string h; std::getline(alts, h, ',');) {
     h = shell::TrimSpace(h);
+    for (const char* scheme : {"http://", "https://"}) {
+      if (h.rfind(scheme, 0) == 0) h = h.substr(std::string(scheme).size());
+    }
+    if (!h.empty() && h.back() == '/') h.pop_back();
     if (!h.empty()) hosts.push_back(h);
   }
   return hosts;
@@ -74,6 +79,7 @@ void RunLoop(shell::Shell* sh, shell::LineReader* reader) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setlocale(LC_CTYPE, "");  // libedit edits multibyte (UTF-8) input per the locale
   std::vector<std::string> args(argv + 1, argv + argc);
   auto parsed = shell::ParseOptions(args);
   const bool color = isatty(STDOUT_FILENO) != 0;
