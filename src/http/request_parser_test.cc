@@ -251,6 +251,41 @@ TEST(RequestParserTest, ManyStatements) {
   EXPECT_EQ(s[19999].parameters[0].value, Value(int64_t{19999}));
 }
 
+// Robustness: random mutations of a valid body never crash and only ever yield the documented
+// errors. (Run under RQ_ASAN to catch memory errors in the normalising path.)
+TEST(RequestParserTest, MutatedBodiesGiveDocumentedErrors) {
+  const std::string base =
+      R"J([["INSERT INTO t VALUES(?, ?, :n)", 18446744073709551616, "x'00ff'", {"n": [1, 2]}],)J"
+      R"J( "SELECT \"a\" FROM t", ["q", true, null, -1.5e3, "\ud83d\ude00"]])J";
+  const char kAlphabet[] = "[]{}\",:.-+e0189\\u xtn\xff\xc3\x80";
+  uint64_t x = 88172645463325252u;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int i = 0; i < 20000; ++i) {
+    std::string body = base;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int k = 0; k < edits; ++k) {
+      const size_t pos = next() % (body.size() + 1);
+      const char c = kAlphabet[next() % (sizeof(kAlphabet) - 1)];
+      switch (next() % 3) {
+        case 0: if (pos < body.size()) body[pos] = c; break;
+        case 1: body.insert(body.begin() + static_cast<long>(pos), c); break;
+        default: if (pos < body.size()) body.erase(pos, 1 + next() % 8); break;
+      }
+    }
+    auto r = ParseStatements(body);
+    if (r.ok()) continue;
+    const std::string& m = r.status().message();
+    ASSERT_TRUE(m == "invalid JSON body" || m == "invalid request" || m == "no statements" ||
+                m == "unsupported type" || m.rfind("invalid number ", 0) == 0)
+        << m << " for " << body;
+  }
+}
+
 TEST(RequestParserTest, PlainText) {
   auto s = ParsePlainText("SELECT 1; SELECT 2");
   ASSERT_EQ(s.size(), 1u);
