@@ -104,7 +104,7 @@ void CopyHeaders(const HttpResponse& from, bhttp::response<Body>* to, bool keep_
 
 // Writes `resp`; false when the connection must be dropped.
 asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse& resp,
-                                    bool keep_alive) {
+                                    bool keep_alive, bool head = false) {
   if (!resp.file_path.empty()) {
     bhttp::response<bhttp::file_body> res;
     beast::error_code ec;
@@ -118,6 +118,13 @@ asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse& res
       auto [wec, n] = co_await bhttp::async_write(stream, res, kUseTuple);
       co_return !wec;
     }
+  }
+  if (head) {  // HEAD: the headers a GET would get, no body
+    bhttp::response<bhttp::empty_body> res;
+    CopyHeaders(resp, &res, keep_alive);
+    res.content_length(resp.body.size());
+    auto [wec, n] = co_await bhttp::async_write(stream, res, kUseTuple);
+    co_return !wec;
   }
   bhttp::response<bhttp::string_body> res;
   CopyHeaders(resp, &res, keep_alive);
@@ -235,9 +242,10 @@ asio::awaitable<void> RunSession(std::shared_ptr<Core> core, tcp::socket socket)
     bool keep_alive = false;
     std::optional<HttpRequest> req = co_await ReadRequest(core, *stream, buffer, &keep_alive);
     if (!req) break;
+    bool head = req->method == "HEAD";
     HttpResponse resp = co_await AsyncHandle(core, std::move(*req), asio::use_awaitable);
     keep_alive = keep_alive && !resp.close_connection && !core->stopped;
-    if (!co_await WriteResponse(*stream, resp, keep_alive) || !keep_alive) break;
+    if (!co_await WriteResponse(*stream, resp, keep_alive, head) || !keep_alive) break;
   }
   beast::error_code ec;
   stream->socket().shutdown(tcp::socket::shutdown_send, ec);
