@@ -10,6 +10,7 @@ namespace {
 
 constexpr uint64_t kFlushThresholdBytes = 1 << 20;
 constexpr uint64_t kCacheEntryOverheadBytes = 64;
+constexpr uint64_t kReadChunkBytes = 1 << 20;
 
 }  // namespace
 
@@ -246,30 +247,50 @@ const LogImpl::Segment* LogImpl::FindSegment(uint64_t seq) const {
   return nullptr;
 }
 
-base::Result<raft::Entry> LogImpl::ReadEntry(uint64_t index) const {
-  const Loc& loc = locs_[index - first_index()];
-  const Segment* seg = FindSegment(loc.seq);
-  CHECK(seg != nullptr) << "raftlog: entry " << index << " in a deleted segment " << loc.seq;
+base::Result<std::vector<raft::Entry>> LogImpl::ReadRun(uint64_t lo, uint64_t hi) const {
+  const Loc& head = locs_[lo - first_index()];
+  const Segment* seg = FindSegment(head.seq);
+  CHECK(seg != nullptr) << "raftlog: entry " << lo << " in a deleted segment " << head.seq;
+  bool active = seg == &segs_.back();
+  auto buffered = [&](const Loc& l) { return active && l.offset >= pending_offset_; };
+  // The longest run of records that sit back to back in one place, up to kReadChunkBytes.
+  uint64_t end = lo + 1, bytes = head.bytes;
+  while (end < hi) {
+    const Loc& l = locs_[end - first_index()];
+    if (l.seq != head.seq || l.offset != head.offset + bytes || buffered(l) != buffered(head) ||
+        bytes + l.bytes > kReadChunkBytes) {
+      break;
+    }
+    bytes += l.bytes;
+    ++end;
+  }
   std::string buf;
-  if (seg == &segs_.back() && loc.offset >= pending_offset_) {
-    buf = pending_.substr(loc.offset - pending_offset_, loc.bytes);
+  if (buffered(head)) {
+    buf = pending_.substr(head.offset - pending_offset_, bytes);
   } else {
-    buf.resize(loc.bytes);
-    RQ_ASSIGN_OR_RETURN(size_t n, seg->file->Read(loc.offset, loc.bytes, buf.data()));
+    buf.resize(bytes);
+    RQ_ASSIGN_OR_RETURN(size_t n, seg->file->Read(head.offset, bytes, buf.data()));
     buf.resize(n);
   }
-  std::string where = SegmentPath(loc.seq) + " at offset " + std::to_string(loc.offset);
-  RecordView rec;
-  if (ParseRecord(buf, 0, &rec) != ParseOutcome::kOk || rec.type != RecordType::kEntry) {
-    return base::Corruption("raftlog: entry " + std::to_string(index) +
-                            " failed its checksum on read: " + where);
+  std::vector<raft::Entry> out;
+  size_t off = 0;
+  for (uint64_t i = lo; i < end; ++i) {
+    const Loc& l = locs_[i - first_index()];
+    std::string where = SegmentPath(l.seq) + " at offset " + std::to_string(l.offset);
+    RecordView rec;
+    if (ParseRecord(buf, off, &rec) != ParseOutcome::kOk || rec.type != RecordType::kEntry) {
+      return base::Corruption("raftlog: entry " + std::to_string(i) +
+                              " failed its checksum on read: " + where);
+    }
+    RQ_ASSIGN_OR_RETURN(raft::Entry e, DecodeEntry(rec.payload));
+    if (e.index != i || e.term != l.term) {
+      return base::Corruption("raftlog: record for entry " + std::to_string(i) +
+                              " holds entry " + std::to_string(e.index) + ": " + where);
+    }
+    out.push_back(std::move(e));
+    off += rec.total_bytes;
   }
-  RQ_ASSIGN_OR_RETURN(raft::Entry e, DecodeEntry(rec.payload));
-  if (e.index != index || e.term != loc.term) {
-    return base::Corruption("raftlog: record for entry " + std::to_string(index) +
-                            " holds entry " + std::to_string(e.index) + ": " + where);
-  }
-  return e;
+  return out;
 }
 
 base::Result<std::vector<raft::Entry>> LogImpl::Entries(uint64_t lo, uint64_t hi,
@@ -284,16 +305,24 @@ base::Result<std::vector<raft::Entry>> LogImpl::Entries(uint64_t lo, uint64_t hi
   std::vector<raft::Entry> out;
   uint64_t total = 0;
   uint64_t cache_first = cache_.empty() ? UINT64_MAX : cache_.front().index;
-  for (uint64_t i = lo; i < hi; ++i) {
-    raft::Entry e;
-    if (i >= cache_first) {
-      e = cache_[i - cache_first];
-    } else {
-      RQ_ASSIGN_OR_RETURN(e, ReadEntry(i));
-    }
-    if (!out.empty() && total + e.data.size() > max_bytes) break;
+  auto take = [&](raft::Entry e) {
+    if (!out.empty() && total + e.data.size() > max_bytes) return false;
     total += e.data.size();
     out.push_back(std::move(e));
+    return true;
+  };
+  uint64_t i = lo;
+  while (i < hi) {
+    if (i >= cache_first) {
+      if (!take(cache_[i - cache_first])) break;
+      ++i;
+      continue;
+    }
+    RQ_ASSIGN_OR_RETURN(std::vector<raft::Entry> run, ReadRun(i, std::min(hi, cache_first)));
+    for (raft::Entry& e : run) {
+      if (!take(std::move(e))) return out;
+      ++i;
+    }
   }
   return out;
 }

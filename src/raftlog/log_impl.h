@@ -62,7 +62,9 @@ class LogImpl {
   // it ends at (prev_index, prev_term).
   base::Status Roll(uint64_t prev_index, uint64_t prev_term);
   base::Result<Segment> CreateSegment(uint64_t seq, uint64_t prev_index, uint64_t prev_term);
-  base::Result<raft::Entry> ReadEntry(uint64_t index) const;
+  // Reads entries from [lo, hi) that sit back to back in one segment (at least one, at most
+  // about 1 MiB) with one read, checking every record. REQUIRES: lo < hi, both live.
+  base::Result<std::vector<raft::Entry>> ReadRun(uint64_t lo, uint64_t hi) const;
   const Segment* FindSegment(uint64_t seq) const;
   void TruncateFrom(uint64_t index);  // drops live entries >= index from the index and cache
   void DropThrough(uint64_t index);   // drops live entries <= index (new snapshot)

@@ -200,11 +200,12 @@ base::Status LogImpl::ApplyStart(const SegmentStart& s, uint64_t seq, const std:
 
 base::Status LogImpl::ApplyRecord(const RecordView& rec, uint64_t seq, uint64_t offset,
                                   Replay* r) {
-  std::string where = SegmentPath(seq) + " offset " + std::to_string(offset);
+  // Built only for the rare records that need it: this runs once per record at startup.
+  auto where = [&] { return SegmentPath(seq) + " offset " + std::to_string(offset); };
   switch (rec.type) {
     case RecordType::kSegmentStart: {
       RQ_ASSIGN_OR_RETURN(SegmentStart s, DecodeSegmentStart(rec.payload));
-      return ApplyStart(s, seq, where, r);
+      return ApplyStart(s, seq, where(), r);
     }
     case RecordType::kEntry: {
       uint64_t term, index;
@@ -219,7 +220,7 @@ base::Status LogImpl::ApplyRecord(const RecordView& rec, uint64_t seq, uint64_t 
         last = index - 1;
       }
       if (index == 0 || index > last + 1) {
-        return base::Corruption("raftlog: " + where + ": entry " + std::to_string(index) +
+        return base::Corruption("raftlog: " + where() + ": entry " + std::to_string(index) +
                                 " out of sequence (log holds (" +
                                 std::to_string(r->base_index) + ", " + std::to_string(last) +
                                 "])");
@@ -234,10 +235,10 @@ base::Status LogImpl::ApplyRecord(const RecordView& rec, uint64_t seq, uint64_t 
     }
     case RecordType::kSnapshot: {
       RQ_ASSIGN_OR_RETURN(raft::SnapshotMeta meta, DecodeSnapshotMeta(rec.payload));
-      return AdoptSnapshot(meta, where, r);
+      return AdoptSnapshot(meta, where(), r);
     }
   }
-  return base::Corruption("raftlog: " + where + ": unknown record type");
+  return base::Corruption("raftlog: " + where() + ": unknown record type");
 }
 
 base::Status LogImpl::FinishRecovery(Replay* r) {
