@@ -97,9 +97,10 @@ std::string DescribeLog(const MemoryStorage& s) {
   return os.str();
 }
 
-Cluster::Cluster(const std::vector<NodeId>& ids, Config base, bool bootstrap) : base_(base) {
+Cluster::Cluster(const std::vector<NodeId>& ids, Config base, bool bootstrap, uint64_t seed)
+    : base_(base), seed_(seed) {
   for (NodeId id : ids) {
-    auto p = std::make_unique<Peer>(id * 7919 + 17);
+    auto p = std::make_unique<Peer>(seed_ * 1000003 + id * 7919 + 17);
     p->config = base_;
     p->config.id = id;
     if (bootstrap) p->config.peers = ids;
@@ -116,7 +117,7 @@ std::vector<NodeId> Cluster::ids() const {
 
 void Cluster::AddEmptyNode(NodeId id) {
   CHECK(peers_.count(id) == 0);
-  auto p = std::make_unique<Peer>(id * 7919 + 17);
+  auto p = std::make_unique<Peer>(seed_ * 1000003 + id * 7919 + 17);
   p->config = base_;
   p->config.id = id;
   p->config.peers.clear();
@@ -152,6 +153,7 @@ bool Cluster::ProcessReady(NodeId id, std::ostream* out) {
   if (out) *out << DescribeReady(id, rd);
   for (const Message& m : rd.pre_persist_messages) queue_.push_back(m);
   Persist(p, rd);
+  if (on_ready) on_ready(id, rd, p);
   for (const Message& m : rd.messages) queue_.push_back(m);
   Apply(id, p, rd);
   p.node->Advance(rd);
@@ -197,6 +199,36 @@ void Cluster::Stabilize(std::ostream* out) {
   CHECK(false) << "cluster did not stabilize";
 }
 
+bool Cluster::DeliverAt(size_t i) {
+  CHECK_LT(i, queue_.size());
+  Message m = std::move(queue_[i]);
+  queue_.erase(queue_.begin() + i);
+  bool ok = peers_.count(m.to) != 0 && Connected(m.from, m.to);
+  if (ok) peers_.at(m.to)->node->Step(m).IgnoreError();
+  if (report_snapshots && m.type == MessageType::kSnap && peers_.count(m.from) != 0) {
+    peers_.at(m.from)->node->ReportSnapshot(m.to, ok);
+  }
+  return ok;
+}
+
+void Cluster::DropAt(size_t i) {
+  CHECK_LT(i, queue_.size());
+  Message m = std::move(queue_[i]);
+  queue_.erase(queue_.begin() + i);
+  if (report_snapshots && m.type == MessageType::kSnap && peers_.count(m.from) != 0) {
+    peers_.at(m.from)->node->ReportSnapshot(m.to, false);
+  }
+}
+
+void Cluster::CrashDuringReady(NodeId id) {
+  Peer& p = *peers_.at(id);
+  if (p.node->HasReady()) {
+    Ready rd = p.node->GetReady();
+    for (const Message& m : rd.pre_persist_messages) queue_.push_back(m);
+  }
+  Restart(id);
+}
+
 void Cluster::Tick(NodeId id, int n) {
   for (int i = 0; i < n; ++i) peers_.at(id)->node->Tick();
 }
@@ -235,7 +267,7 @@ void Cluster::DropMessages(NodeId to) {
 
 void Cluster::Restart(NodeId id) {
   Peer& p = *peers_.at(id);
-  std::erase_if(queue_, [id](const Message& m) { return m.from == id; });
+  // Messages already in the queue were sent: they stay in flight.
   // The state machine is rebuilt from the snapshot; the log replays the rest.
   uint64_t snap = p.storage.Snapshot().index;
   std::erase_if(p.applied, [snap](const Entry& e) { return e.index > snap; });

@@ -8,6 +8,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -34,7 +35,7 @@ class Cluster {
  public:
   // Creates nodes `ids`, all bootstrapped with peers = ids (unless bootstrap is false).
   explicit Cluster(const std::vector<NodeId>& ids, Config base = Config{},
-                   bool bootstrap = true);
+                   bool bootstrap = true, uint64_t seed = 0);
 
   Node& node(NodeId id) { return *peers_.at(id)->node; }
   Peer& peer(NodeId id) { return *peers_.at(id); }
@@ -51,6 +52,17 @@ class Cluster {
   // Alternates ProcessReady on every node and Deliver until nothing is left.
   void Stabilize(std::ostream* out = nullptr);
   void Tick(NodeId id, int n = 1);
+  // Delivers queue()[i] alone (dropped if cut); returns false if it was dropped. A MsgSnap is
+  // reported to its sender (ReportSnapshot) like a transport would, when report_snapshots.
+  bool DeliverAt(size_t i);
+  // Drops queue()[i] (reporting a failed MsgSnap when report_snapshots).
+  void DropAt(size_t i);
+  bool report_snapshots = false;
+  // Crash in the middle of a Ready: its pre-persist messages leave, nothing is persisted,
+  // then the node restarts from storage.
+  void CrashDuringReady(NodeId id);
+  // Called with every Ready after it was persisted, before Advance (checkers use it).
+  std::function<void(NodeId, const Ready&, const Peer&)> on_ready;
   // Ticks every node until one is leader (bounded); returns its id or 0.
   NodeId ElectLeader(NodeId preferred = kNoNode);
 
@@ -77,6 +89,7 @@ class Cluster {
   void Apply(NodeId id, Peer& p, const Ready& rd);
 
   Config base_;
+  uint64_t seed_;
   std::map<NodeId, std::unique_ptr<Peer>> peers_;
   std::vector<Message> queue_;
   std::set<std::pair<NodeId, NodeId>> cut_;
