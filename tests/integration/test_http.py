@@ -71,7 +71,7 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(r.headers.get("x-rqlite-served-by"), "127.0.0.1:%d" % self.node.http_port)
 
     def test_b47_plain_text_errors(self):
-        r = self.node.request("POST", "/db/execute", body="{broken",
+        r = self.node.request("POST", "/db/execute", body="[broken",
                               headers={"Content-Type": "application/json"})
         self.assertEqual(r.status, 400)
         self.assertEqual(r.body, b"invalid JSON body\n")
