@@ -6,7 +6,8 @@
 //   raft_sim --duration=600s ...             as many seeds as fit in the wall-clock budget
 //   raft_sim --bug=vote_not_persisted ...    switch on a deliberate raft bug (TestingKnobs)
 //   raft_sim --no-remove-leader ...          membership churn never removes the leader
-//   raft_sim --no-persist-check ...          bugs must show through safety/linearizability
+//   raft_sim --consequences-only ...         no rule checks: bugs must show through safety,
+//                                            durability or linearizability violations
 // Exit status 0 iff no violation. A failure prints the command that replays it.
 #include <algorithm>
 #include <atomic>
@@ -37,7 +38,7 @@ struct Flags {
   bool trace = false;
   bool keep_going = false;
   bool remove_leader = true;
-  bool persist_check = true;
+  bool direct_checks = true;
   raft::TestingKnobs knobs;
   std::string bug;
 };
@@ -61,7 +62,7 @@ bool Parse(int argc, char** argv, Flags* f) {
     } else if (a == "--trace") f->trace = true;
     else if (a == "--keep-going") f->keep_going = true;
     else if (a == "--no-remove-leader") f->remove_leader = false;
-    else if (a == "--no-persist-check") f->persist_check = false;
+    else if (a == "--consequences-only") f->direct_checks = false;
     else return false;
   }
   return true;
@@ -71,7 +72,7 @@ sim::SimOptions OptionsFor(const Flags& f, uint64_t seed) {
   // With --bug the fault mix is tilted towards that bug (SimOptions::ForBug).
   sim::SimOptions o = f.bug.empty() ? sim::SimOptions::Swarm(seed, f.sim_seconds * 1'000'000)
                                     : sim::SimOptions::ForBug(f.bug, seed, f.sim_seconds * 1'000'000);
-  o.check_persistence = f.persist_check;
+  o.direct_checks = f.direct_checks;
   o.trace = f.trace;
   o.remove_leader = f.remove_leader;
   return o;
@@ -107,7 +108,7 @@ std::string Replay(const Flags& f, uint64_t seed) {
                     " --sim-seconds=" + std::to_string(f.sim_seconds);
   if (!f.bug.empty()) cmd += " --bug=" + f.bug;
   if (!f.remove_leader) cmd += " --no-remove-leader";
-  if (!f.persist_check) cmd += " --no-persist-check";
+  if (!f.direct_checks) cmd += " --consequences-only";
   return cmd;
 }
 
@@ -119,7 +120,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: raft_sim [--seed=N [--trace]] [--seeds=N] [--start-seed=S] "
                  "[--sim-seconds=T] [--duration=600s] [--jobs=J] [--keep-going] [--bug=NAME] "
-                 "[--no-remove-leader] [--no-persist-check]\n");
+                 "[--no-remove-leader] [--consequences-only]\n");
     return 2;
   }
   f.jobs = std::min(f.jobs, kMaxJobs);

@@ -3,6 +3,7 @@
 // (raft::TestingKnobs) must be caught within a bounded seed set.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "bugs.h"
@@ -39,7 +40,9 @@ TEST(RaftSim, QuietClusterMakesProgress) {
     ASSERT_TRUE(r.ok) << o.Describe() << "\n" << r.Summary();
     EXPECT_GT(r.writes_ok, 20u) << r.Summary();
     EXPECT_GT(r.reads_ok, 20u) << r.Summary();
-    EXPECT_EQ(r.writes_unknown, 0u) << r.Summary();
+    // Only the operations still in flight when the run ends may be unknown.
+    EXPECT_LE(r.writes_unknown, static_cast<uint64_t>(o.clients)) << r.Summary();
+    EXPECT_EQ(r.crashes, 0u);
   }
 }
 
@@ -58,55 +61,42 @@ TEST(RaftSim, FixedSeedsHaveNoViolations) {
   EXPECT_GT(faulty, kSeeds / 2);
 }
 
-// Fault settings that give each deliberate bug a chance to show.
-SimOptions BugOptions(std::string_view bug, uint64_t seed) {
-  SimOptions o = SimOptions::Swarm(seed, 30 * kSecond);
-  EXPECT_TRUE(EnableBug(bug, &o.knobs));
-  o.voters = 3 + 2 * static_cast<int>(seed % 2);
-  o.clients = 4;
-  o.keys = 2;
-  o.membership = false;
-  o.nemesis_every_us = 300'000;
-  if (bug == "readindex_no_heartbeat") {
-    o.partitions = true;
-    o.crashes = false;
-    o.transfers = true;
-  } else if (bug == "commit_prev_term") {
-    o.partitions = o.crashes = true;
-    o.torn_writes = false;
-    o.drop = 0.1;
-  } else if (bug == "vote_not_persisted") {
-    o.crashes = o.partitions = true;
-    o.nemesis_every_us = 150'000;
-  } else if (bug == "ack_before_sync") {
-    o.crashes = true;
-    o.torn_writes = false;
-    o.disk_sync_min_us = 5'000;
-    o.disk_sync_max_us = 40'000;
-  }
-  return o;
-}
+// Each deliberate bug (raft::TestingKnobs) must be caught within a bounded seed set. With
+// `direct_checks` the rule checks may fire (persist-before-send, the commit rule); without
+// them the bug must show through its consequences (two votes in a term, lost acknowledged
+// entries, leader completeness, a non-linearizable history, ...).
+struct BugCase {
+  std::string bug;
+  bool direct_checks;
+};
 
-class BugDetection : public ::testing::TestWithParam<std::string> {};
+class BugDetection : public ::testing::TestWithParam<BugCase> {};
 
 TEST_P(BugDetection, SimulatorCatchesTheBug) {
+  const BugCase& c = GetParam();
   const uint64_t kMaxSeeds = 200;
   for (uint64_t seed = 1; seed <= kMaxSeeds; ++seed) {
-    SimOptions o = BugOptions(GetParam(), seed);
+    SimOptions o = SimOptions::ForBug(c.bug, seed, 30 * kSecond);
+    o.direct_checks = c.direct_checks;
     SimResult r = RunSimulation(o);
     if (!r.ok) {
-      std::printf("caught %s at seed %llu: %s\n", GetParam().c_str(),
-                  static_cast<unsigned long long>(seed), r.failure.substr(0, 300).c_str());
+      std::printf("caught %s (direct_checks=%d) at seed %llu: %s\n", c.bug.c_str(),
+                  c.direct_checks, static_cast<unsigned long long>(seed),
+                  r.failure.substr(0, r.failure.find('\n')).c_str());
       return;
     }
   }
-  FAIL() << "bug " << GetParam() << " went undetected in " << kMaxSeeds << " seeds";
+  FAIL() << "bug " << c.bug << " went undetected in " << kMaxSeeds << " seeds";
 }
 
-INSTANTIATE_TEST_SUITE_P(Knobs, BugDetection,
-                         ::testing::Values("commit_prev_term", "readindex_no_heartbeat",
-                                           "vote_not_persisted", "ack_before_sync"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(
+    Knobs, BugDetection,
+    ::testing::Values(BugCase{"commit_prev_term", true}, BugCase{"readindex_no_heartbeat", false},
+                      BugCase{"vote_not_persisted", true}, BugCase{"vote_not_persisted", false},
+                      BugCase{"ack_before_sync", true}, BugCase{"ack_before_sync", false}),
+    [](const auto& info) {
+      return info.param.bug + (info.param.direct_checks ? "_direct" : "_consequences");
+    });
 
 }  // namespace
 }  // namespace sim

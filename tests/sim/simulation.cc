@@ -26,6 +26,7 @@ constexpr NodeId kMaxNodeId = 24;
 
 enum class EventType : uint8_t {
   kTick, kDeliver, kSyncDone, kClientNext, kClientTimeout, kNemesis, kRestart, kStop, kHeal,
+  kIsolate, kUnisolate,
 };
 
 struct Event {
@@ -64,6 +65,8 @@ struct SimNode {
   bool syncing = false;
   raft::Ready pending;
   uint64_t last_commit = 0;
+  uint64_t visible_commit = 0;  // highest commit index seen in a synced Ready (incarnation)
+  bool ready_from_leader = false;  // the node was leader when it produced the current Ready
   // The state machine (rebuilt by replay after each restart: no snapshots in the sim).
   uint64_t applied = 0;
   std::map<std::string, std::string> kv;
@@ -114,6 +117,7 @@ class Simulation {
   void FinishReady(SimNode& n, raft::Ready rd);
   void Send(const raft::Message& m);
   void CheckPersistedBeforeSend(const raft::Message& m);
+  void MaybeIsolateSoon(NodeId id);
   void Deliver(uint64_t slot);
   void Apply(SimNode& n, const raft::Entry& e);
   void ServeReads(SimNode& n);
@@ -269,6 +273,21 @@ void Simulation::Process(const Event& e) {
     case EventType::kHeal:
       Heal();
       return;
+    case EventType::kIsolate:
+      if (healed_) return;
+      for (const auto& [id, other] : nodes_) {
+        if (id == e.node) continue;
+        blocked_.insert({e.node, id});
+        blocked_.insert({id, e.node});
+      }
+      partitioned_ = true;
+      Schedule(fault_rng_.Range(100'000, 3'000'000), EventType::kUnisolate, e.node, 0);
+      return;
+    case EventType::kUnisolate:
+      std::erase_if(blocked_, [&e](const std::pair<NodeId, NodeId>& link) {
+        return link.first == e.node || link.second == e.node;
+      });
+      return;
   }
 }
 
@@ -298,6 +317,7 @@ void Simulation::StartNode(NodeId id) {
   n.syncing = false;
   n.pending = raft::Ready{};
   n.last_commit = 0;
+  n.visible_commit = 0;
   n.applied = 0;
   n.kv.clear();
   n.client_seq.clear();
@@ -335,6 +355,7 @@ void Simulation::CrashNode(NodeId id, bool permanent) {
 void Simulation::Pump(SimNode& n) {
   while (n.running && !n.syncing && n.node->HasReady()) {
     raft::Ready rd = n.node->GetReady();
+    n.ready_from_leader = n.node->role() == raft::Role::kLeader;
     for (const raft::Message& m : rd.pre_persist_messages) Send(m);
     if (rd.snapshot) {
       inv_.Fail("unexpected snapshot in a simulation without log compaction");
@@ -348,6 +369,7 @@ void Simulation::Pump(SimNode& n) {
     if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
     if (rd.soft_state && rd.soft_state->role == raft::Role::kLeader) {
       inv_.ObserveNewLeader(n.id, n.shadow, n.node->term());
+      MaybeIsolateSoon(n.id);
     }
     bool needs_disk = rd.must_sync || !rd.entries.empty() || rd.hard_state.has_value();
     if (needs_disk) {
@@ -365,7 +387,21 @@ void Simulation::FinishReady(SimNode& n, raft::Ready rd) {
   // A commit becomes visible (messages, applies) only now, after the sync: a node may put an
   // entry and a commit index covering it in one Ready (a single voter), and a crash before the
   // sync loses both without anyone having seen them.
-  if (rd.hard_state) inv_.ObserveCommit(n.id, n.shadow, rd.hard_state->commit);
+  if (rd.hard_state) {
+    uint64_t commit = rd.hard_state->commit;
+    inv_.ObserveCommit(n.id, n.shadow, commit);
+    if (n.ready_from_leader && commit > n.visible_commit) {
+      if (o_.direct_checks && n.shadow.Has(commit) && n.shadow.Term(commit) != rd.hard_state->term) {
+        std::ostringstream out;
+        out << "commit rule: leader " << n.id << " of term " << rd.hard_state->term
+            << " advanced its commit index to " << commit << ", an entry of term "
+            << n.shadow.Term(commit);
+        inv_.Fail(out.str());
+      }
+      MaybeIsolateSoon(n.id);
+    }
+    n.visible_commit = std::max(n.visible_commit, commit);
+  }
   for (const raft::Message& m : rd.messages) Send(m);
   for (const raft::Entry& e : rd.committed_entries) Apply(n, e);
   for (const raft::ReadState& rs : rd.read_states) n.reads.push_back({rs.context, rs.index});
@@ -393,9 +429,15 @@ void Simulation::CheckPersistedBeforeSend(const raft::Message& m) {
   if (!out.str().empty()) inv_.Fail(out.str());
 }
 
+void Simulation::MaybeIsolateSoon(NodeId id) {
+  if (o_.flaky_leaders <= 0 || !o_.partitions || healed_) return;
+  if (!fault_rng_.Bernoulli(o_.flaky_leaders)) return;
+  Schedule(fault_rng_.Range(0, o_.max_delay_us), EventType::kIsolate, id, 0);
+}
+
 void Simulation::Send(const raft::Message& m) {
   if (m.type == raft::MessageType::kVoteResp && !m.reject) inv_.ObserveVote(m.from, m.to, m.term);
-  if (o_.check_persistence) CheckPersistedBeforeSend(m);
+  if (o_.direct_checks) CheckPersistedBeforeSend(m);
   if (m.to == m.from || !nodes_.contains(m.to)) return;
   int copies = (o_.duplicate > 0 && net_rng_.Bernoulli(o_.duplicate)) ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
@@ -771,6 +813,7 @@ SimOptions SimOptions::Swarm(uint64_t seed, int64_t duration_us) {
   o.nemesis_every_us = r.Range(200'000, 3'000'000);
   o.disk_sync_max_us = r.Bernoulli(0.3) ? r.Range(5'000, 30'000) : 2'000;
   o.max_msg_bytes = r.Bernoulli(0.1) ? 1 : (1 << 20);
+  o.flaky_leaders = r.Bernoulli(0.2) ? 0.05 : 0.0;
   return o;
 }
 
@@ -796,6 +839,7 @@ SimOptions SimOptions::ForBug(std::string_view bug, uint64_t seed, int64_t durat
     o.max_msg_bytes = 1;
     o.max_delay_us = 20'000;
     o.nemesis_every_us = 200'000;
+    o.flaky_leaders = 0.2;
   } else if (bug == "vote_not_persisted") {
     o.crashes = o.partitions = true;
     o.nemesis_every_us = 150'000;
@@ -816,6 +860,7 @@ std::string SimOptions::Describe() const {
       << " torn=" << torn_writes << " membership=" << membership << " transfers=" << transfers
       << " nemesis_every=" << nemesis_every_us << "us sync_max=" << disk_sync_max_us
       << "us" << (max_msg_bytes < 64 ? " tiny_msgs=1" : "")
+      << (flaky_leaders > 0 ? " flaky_leaders=" + std::to_string(flaky_leaders) : "")
       << " sim=" << duration_us / 1'000'000 << "s+" << heal_us / 1'000'000 << "s";
   if (membership && !remove_leader) out << " remove_leader=0";
   if (knobs.commit_prev_term) out << " BUG=commit_prev_term";

@@ -42,14 +42,20 @@ struct SimOptions {
   // raft::Config::max_size_per_msg: tiny values make the leader send one entry per MsgApp
   // (BUGGIFY-style: exposes commit-rule bugs that big batches hide).
   uint64_t max_msg_bytes = 1 << 20;
+  // Targeted faults (BUGGIFY-style; needs `partitions`): with this probability a node that just
+  // became leader, or a leader that just advanced its commit index, is isolated from everyone
+  // within one network delay — the narrow windows of Raft's Figure 8.
+  double flaky_leaders = 0.0;
   int64_t nemesis_every_us = 1'000'000;  // mean gap between nemesis actions
   int64_t disk_sync_min_us = 100;         // fsync latency range
   int64_t disk_sync_max_us = 2'000;
   int64_t client_timeout_us = 2'000'000;
   bool check_liveness = true;   // after heal: a leader and a completed write
-  // Persist-before-send: a granted vote / an append ack must already be durable at send time.
-  // Off: bugs must show through their consequences (election safety, log matching, ...).
-  bool check_persistence = true;
+  // Rule checks that look at one node's outputs: persist-before-send (a granted vote / an
+  // append ack must already be durable when sent) and the commit rule (a leader's commit index
+  // only advances onto an entry of its own term, §5.4.2). Off: bugs must show through their
+  // consequences (election safety, log matching, leader completeness, linearizability, ...).
+  bool direct_checks = true;
   raft::TestingKnobs knobs;
   bool trace = false;           // print every event to stdout
 
