@@ -15,7 +15,9 @@ constexpr uint64_t kReadChunkBytes = 1 << 20;
 }  // namespace
 
 LogImpl::LogImpl(fs::FileSystem* fs, std::string dir, Options options)
-    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+    : fs_(fs), dir_(std::move(dir)), options_(options) {
+  while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+}
 
 std::string LogImpl::SegmentPath(uint64_t seq) const {
   char name[32];

@@ -56,7 +56,17 @@ struct LogImpl::Replay {
 };
 
 base::Status LogImpl::Recover() {
+  bool existed = fs_->Exists(dir_);
   RQ_RETURN_IF_ERROR(fs_->CreateDir(dir_));
+  if (!existed) {
+    // Make the new directory's own entry durable in its parent.
+    size_t slash = dir_.find_last_of('/');
+    std::string parent = slash == std::string::npos ? "."
+                         : slash == 0                 ? "/"
+                                                      : dir_.substr(0, slash);
+    base::Status st = fs_->SyncDir(parent);
+    CHECK(st.ok()) << "raftlog: fsync of " << parent << " failed (fatal): " << st.ToString();
+  }
   RQ_ASSIGN_OR_RETURN(std::vector<std::string> names, fs_->List(dir_));
   std::vector<std::pair<uint64_t, std::string>> segs;
   for (const std::string& n : names) {
