@@ -130,6 +130,52 @@ class LifecycleTest(unittest.TestCase):
                           ("interrupt" if sig == signal.SIGINT else "terminated"), err)
             self.assertIn("rqlite server stopped", err)
 
+    def test_identity_flags(self):
+        adv_http = "127.0.0.1:%d" % free_port()
+        with Node(tmp_root=self.tmp, extra_args=["-raft-adv-addr", "rq.example:7002"]).start() as n:
+            nodes = n.get("/nodes?ver=2").json()["nodes"]
+            self.assertEqual([(x["id"], x["addr"]) for x in nodes],
+                             [("rq.example:7002", "rq.example:7002")])
+        with Node(tmp_root=self.tmp, extra_args=["-node-id", "alpha", "-http-adv-addr",
+                                                 adv_http]).start() as n:
+            nodes = n.get("/nodes?ver=2").json()["nodes"]
+            self.assertEqual(nodes[0]["id"], "alpha")
+            self.assertEqual(nodes[0]["api_addr"], "http://" + adv_http)
+            self.assertIn("node HTTP API available at http://" + adv_http, n.stderr())
+
+    def test_sigterm_under_load_loses_no_acknowledged_write(self):
+        data = os.path.join(self.tmp, "data")
+        node = Node(data_dir=data).start()
+        node.execute(["CREATE TABLE g (id INTEGER PRIMARY KEY)"])
+        acked, stop = [], threading.Event()
+
+        def writer(wid):
+            seq = 0
+            while not stop.is_set():
+                seq += 1
+                try:
+                    r = node.post_json("/db/execute", [["INSERT INTO g(id) VALUES(?)",
+                                                        wid * 1_000_000 + seq]], timeout=5)
+                except OSError:
+                    return
+                if r.status == 200 and "error" not in r.text:
+                    acked.append(wid * 1_000_000 + seq)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        try:
+            wait_until(lambda: len(acked) >= 100, 20, what="acknowledged writes")
+            self.assertEqual(node.stop(timeout=10), 0)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+            node.kill9()
+        with Node(data_dir=data).start() as n:
+            present = {row[0] for row in n.query_values("SELECT id FROM g")}
+        self.assertFalse(set(acked) - present)
+
     def test_restart_keeps_data_and_fk_flag(self):
         data = os.path.join(self.tmp, "data")
         with Node(data_dir=data, extra_args=["-fk"]).start() as n:
