@@ -1,7 +1,7 @@
 """Feature table section A (write/read API core), P0 and P1 rows, against one real rqlited.
 
 Each test names its row ("A12"). Tables are unique per test, so the tests share one node.
-Rows not covered here: A30 (needs -auth, not built yet), A35/A36 (P2).
+Rows not covered here: A30 (needs -auth, not built yet).
 """
 import json
 import unittest
@@ -277,6 +277,22 @@ class ApiTest(unittest.TestCase):
                "SELECT count(*) FROM c")
         out = self.q(sql, "&db_timeout=10ms")
         self.assertEqual(out["results"][0]["error"], "query timeout")
+
+    # -- A35, A36 (P2) -------------------------------------------------------------------------
+
+    def test_a35_raft_index(self):
+        self.ex(["CREATE TABLE a35 (x)"])
+        first = self.ex(["INSERT INTO a35 VALUES(1)"], "?raft_index")["raft_index"]
+        second = self.ex(["INSERT INTO a35 VALUES(2)"], "?raft_index")["raft_index"]
+        self.assertGreater(second, first)
+        self.assertNotIn("raft_index", self.q("SELECT * FROM a35", "&raft_index"))
+
+    def test_a36_qualify_columns(self):
+        self.ex(["CREATE TABLE a36l (id INTEGER)", "CREATE TABLE a36r (id INTEGER)",
+                 "INSERT INTO a36l VALUES(1)", "INSERT INTO a36r VALUES(1)"])
+        res = self.q("SELECT a36l.id, a36r.id, 5 AS five FROM a36l JOIN a36r ON a36l.id = a36r.id",
+                     "&qualify_columns")["results"][0]
+        self.assertEqual(res["columns"], ["a36l.id", "a36r.id", "five"])
 
     # -- A37..A40 ------------------------------------------------------------------------------
 

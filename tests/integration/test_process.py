@@ -214,6 +214,7 @@ class CrashDurabilityTest(unittest.TestCase):
     acknowledged row must be present (and nothing that was never sent)."""
 
     WRITERS = 8
+    ROUNDS = 5
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="rqit-crash-")
@@ -240,7 +241,7 @@ class CrashDurabilityTest(unittest.TestCase):
         seed = rng.randrange(1 << 30)
         rng.seed(seed)
         all_acked = []
-        for round_no in range(3):
+        for round_no in range(self.ROUNDS):
             node = Node(data_dir=data).start()
             try:
                 if round_no == 0:
@@ -269,8 +270,8 @@ class CrashDurabilityTest(unittest.TestCase):
             present = {row[0] for row in node.query_values("SELECT id FROM k")}
             missing = set(all_acked) - present
             self.assertFalse(missing, "seed %d: %d acknowledged rows lost" % (seed, len(missing)))
-            print("\nkill -9 durability: %d acknowledged writes over 3 crashes, all present" %
-                  len(all_acked))
+            print("\nkill -9 durability: %d acknowledged writes over %d crashes, all present" %
+                  (len(all_acked), self.ROUNDS))
         finally:
             node.stop()
 
