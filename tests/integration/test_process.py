@@ -176,6 +176,22 @@ class LifecycleTest(unittest.TestCase):
             present = {row[0] for row in n.query_values("SELECT id FROM g")}
         self.assertFalse(set(acked) - present)
 
+    def test_sigterm_with_idle_and_partial_connections_is_prompt(self):
+        node = Node(tmp_root=self.tmp).start()
+        socks = [socket.create_connection(("127.0.0.1", node.http_port)) for _ in range(3)]
+        try:
+            socks[0].sendall(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n")  # then idle keep-alive
+            self.assertIn(b"200 OK", socks[0].recv(65536))
+            socks[1].sendall(b"POST /db/execute HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[")
+            socks[2].sendall(b"GET /sta")
+            t0 = time.monotonic()
+            self.assertEqual(node.stop(timeout=10), 0)
+            self.assertLess(time.monotonic() - t0, 3.0)
+        finally:
+            for s in socks:
+                s.close()
+            node.kill9()
+
     def test_restart_keeps_data_and_fk_flag(self):
         data = os.path.join(self.tmp, "data")
         with Node(data_dir=data, extra_args=["-fk"]).start() as n:
