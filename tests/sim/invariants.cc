@@ -46,8 +46,10 @@ void Invariants::Fail(std::string message) {
 
 void Invariants::ObserveRole(raft::NodeId id, uint64_t term, bool is_leader, uint64_t now) {
   if (!is_leader) return;
-  auto [it, inserted] = leaders_.emplace(term, id);
-  if (!inserted && it->second != id) {
+  auto it = leaders_.find(term);
+  if (it == leaders_.end()) {
+    leaders_.emplace(term, id);
+  } else if (it->second != id) {
     std::ostringstream out;
     out << "election safety: two leaders in term " << term << ": " << it->second << " and "
         << id << " (t=" << now << "us)";

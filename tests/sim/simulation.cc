@@ -151,6 +151,7 @@ class Simulation {
   uint64_t conf_index_ = 0;
   NodeId next_id_ = 1;
   std::vector<Client> clients_;
+  std::vector<NodeId> touched_;  // nodes called into by the current event
   std::vector<Operation> history_;
   Invariants inv_;
   SimResult result_;
@@ -353,6 +354,7 @@ void Simulation::CrashNode(NodeId id, bool permanent) {
 }
 
 void Simulation::Pump(SimNode& n) {
+  touched_.push_back(n.id);
   while (n.running && !n.syncing && n.node->HasReady()) {
     raft::Ready rd = n.node->GetReady();
     n.ready_from_leader = n.node->role() == raft::Role::kLeader;
@@ -777,7 +779,9 @@ std::string Simulation::DescribeNodes() const {
 }
 
 void Simulation::CheckAfterStep() {
-  for (auto& [id, n] : nodes_) {
+  // Only nodes the event called into can have changed (every call is followed by Pump).
+  for (NodeId id : touched_) {
+    SimNode* n = nodes_.at(id).get();
     if (!n->running) continue;
     raft::Node& node = *n->node;
     inv_.ObserveRole(id, node.term(), node.role() == raft::Role::kLeader, now_);
@@ -790,6 +794,7 @@ void Simulation::CheckAfterStep() {
     }
     n->last_commit = commit;
   }
+  touched_.clear();
 }
 
 }  // namespace
