@@ -2,7 +2,10 @@
 // /readyz, /licenses. (/status and /debug/vars are in status_handlers.cc.)
 #include <simdjson.h>
 
+#include <algorithm>
 #include <memory>
+
+#include "base/clock.h"
 
 #include "http/handlers.h"
 #include "http/render.h"
@@ -37,6 +40,19 @@ void FinishLeaderOpError(ServiceEnv& env, CallPtr call, const base::Status& st,
     return FinishRedirectToLeader(env, std::move(call));
   }
   FinishError(std::move(call), 500, std::string(prefix) + st.message());
+}
+
+// Database::Nodes() probes every node; when it reports a reachable node without a probe time
+// (a single node answers its own probe without any I/O) the duration of the call is that
+// node's probe time, so `time`/`time_s` are present as in rqlite.
+std::vector<api::NodeInfo> TimedNodes(ServiceEnv& env, bool include_non_voters) {
+  int64_t start = env.clock->MonotonicNanos();
+  std::vector<api::NodeInfo> nodes = env.db->Nodes(include_non_voters);
+  int64_t elapsed_ns = std::max<int64_t>(1, env.clock->MonotonicNanos() - start);
+  for (api::NodeInfo& n : nodes) {
+    if (n.reachable && n.probe_time_s <= 0) n.probe_time_s = static_cast<double>(elapsed_ns) / 1e9;
+  }
+  return nodes;
 }
 
 }  // namespace
@@ -85,7 +101,7 @@ void HandleRemove(ServiceEnv& env, CallPtr call) {
 void HandleNodes(ServiceEnv& env, CallPtr call) {
   call->response.SetHeader("Content-Type", kJsonContentType);
   if (!CheckPermAndMethod(env, call, Permission::kStatus, "GET")) return;
-  std::vector<api::NodeInfo> nodes = env.db->Nodes(call->params.nonvoters);
+  std::vector<api::NodeInfo> nodes = TimedNodes(env, call->params.nonvoters);
   call->response.body = RenderNodes(nodes, call->params.ver == "2", call->params.pretty);
   Finish(std::move(call));
 }
@@ -100,7 +116,7 @@ void LeaderGet(ServiceEnv& env, CallPtr call) {
   }
   api::NodeInfo found;
   bool have = false;
-  for (api::NodeInfo& n : env.db->Nodes(true)) {
+  for (api::NodeInfo& n : TimedNodes(env, true)) {
     if (n.id == leader.id) {
       found = std::move(n);
       have = true;

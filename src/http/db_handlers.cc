@@ -18,8 +18,10 @@ double ElapsedSeconds(const ServiceEnv& env, const Call& call) {
 
 namespace {
 
-RenderOptions OptionsFor(const QueryParams& p) {
+RenderOptions OptionsFor(const Call& call) {
+  const QueryParams& p = call.params;
   RenderOptions o;
+  o.query_errors_as_rows = call.request.path.starts_with("/db/query");
   o.pretty = p.pretty;
   o.timings = p.timings;
   o.associative = p.associative;
@@ -42,7 +44,7 @@ api::Done OwningDone(CallPtr call, F on_response) {
 void FinishEnvelope(ServiceEnv& env, CallPtr call, const api::Response& response,
                     std::optional<int64_t> sequence_number) {
   double t = call->params.timings ? ElapsedSeconds(env, *call) : 0;
-  auto body = RenderResponse(response, OptionsFor(call->params), t, sequence_number);
+  auto body = RenderResponse(response, OptionsFor(*call), t, sequence_number);
   if (!body.ok()) return FinishError(std::move(call), 500, body.status().message());
   call->response.status = 200;
   call->response.body = std::move(body).value();

@@ -250,7 +250,7 @@ def sqlite_image(sql):
 
 TOKEN = re.compile(r"<<([^<>]*)>>")
 NUMBER = r"-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?"
-DURATION = r"(?:[0-9.]+(?:h|m|s|ms|µs|ns))+|0s"
+DURATION = r"(?:(?:[0-9.]+(?:h|m|s|ms|µs|ns))+|0s)"
 
 
 def template_regex(template, env):
