@@ -11,6 +11,7 @@ constexpr uint8_t kVersion = 1;
 constexpr uint8_t kFlagCompressed = 1;
 constexpr uint8_t kFlagTransaction = 2;
 constexpr uint8_t kFlagQualify = 4;
+constexpr uint8_t kFlagTxnControl = 8;
 constexpr uint8_t kStmtReturning = 1;
 constexpr uint8_t kStmtExplain = 2;
 
@@ -179,7 +180,9 @@ bool DecodeBody(std::string_view body, Command* cmd) {
 
 std::string Encode(const Command& cmd, uint64_t compress_min_bytes) {
   std::string body = EncodeBody(cmd);
-  uint8_t flags = (cmd.transaction ? kFlagTransaction : 0) | (cmd.qualify_columns ? kFlagQualify : 0);
+  uint8_t flags = (cmd.transaction ? kFlagTransaction : 0) |
+                  (cmd.qualify_columns ? kFlagQualify : 0) |
+                  (cmd.txn_control ? kFlagTxnControl : 0);
   std::string out;
   if (compress_min_bytes > 0 && body.size() > compress_min_bytes) {
     std::string z(ZSTD_compressBound(body.size()), '\0');
@@ -212,6 +215,7 @@ base::Result<Command> Decode(std::string_view bytes) {
   uint8_t flags = static_cast<uint8_t>(bytes[2]);
   cmd.transaction = flags & kFlagTransaction;
   cmd.qualify_columns = flags & kFlagQualify;
+  cmd.txn_control = flags & kFlagTxnControl;
   std::string_view body = bytes.substr(3);
   std::string plain;
   if (flags & kFlagCompressed) {

@@ -30,6 +30,9 @@ struct Command {
   std::vector<api::Statement> statements;
   bool transaction = false;
   bool qualify_columns = false;
+  // Some statement begins with transaction control (command::HasTransactionControl), so the
+  // applier must not wrap the entry in its own transaction. Computed by the proposer.
+  bool txn_control = false;
   int64_t db_timeout_ns = 0;
   std::string data;  // kLoad only
 };

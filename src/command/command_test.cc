@@ -10,6 +10,7 @@ Command Sample() {
   c.type = Type::kRequest;
   c.transaction = true;
   c.qualify_columns = true;
+  c.txn_control = true;
   c.db_timeout_ns = -5;
   api::Statement s1{"INSERT INTO t VALUES(?, :n)", {}, true, false};
   s1.parameters.push_back({"", int64_t{-42}});
@@ -29,6 +30,7 @@ void ExpectSame(const Command& a, const Command& b) {
   EXPECT_EQ(a.type, b.type);
   EXPECT_EQ(a.transaction, b.transaction);
   EXPECT_EQ(a.qualify_columns, b.qualify_columns);
+  EXPECT_EQ(a.txn_control, b.txn_control);
   EXPECT_EQ(a.db_timeout_ns, b.db_timeout_ns);
   EXPECT_EQ(a.data, b.data);
   ASSERT_EQ(a.statements.size(), b.statements.size());

@@ -3,8 +3,9 @@
 //
 // Format (docs/formats/command.md, "log segments"): files `seg-<first index, 20 digits>.log`;
 // each record = u32 LE payload length | u32 LE CRC32C(payload) | payload; payload = u64 LE index |
-// u64 LE term | data. Recovery: a bad or torn record in the LAST segment ends the log there (the
-// tail is truncated); a bad record in an older segment fails Open with kCorruption.
+// u64 LE term | data. Segments are preallocated in 16 MiB chunks; zeros after the last record are
+// the normal end of data. Recovery: a bad or torn record in the LAST segment ends the log there
+// (the tail is truncated); a bad record in an older segment fails Open with kCorruption.
 // Compaction: Compact(i) starts a new segment and deletes old segments whose entries are all <= i.
 //
 // This is the fallback described in store/DESIGN.md until raftlog::Log is wired in.
@@ -62,6 +63,7 @@ class FileLog {
   std::string buffer_;  // appended, not yet written
   uint64_t first_index_ = 0, last_index_ = 0, last_term_ = 0, size_bytes_ = 0;
   bool new_segment_unsynced_ = false;
+  uint64_t allocated_ = 0;  // preallocated size of the active segment
 };
 
 }  // namespace replica

@@ -80,12 +80,33 @@ TEST(FileLog, CorruptLastRecordOfLastSegmentIsDropped) {
     ASSERT_TRUE((*log)->Append(Make(1, 3)).ok());
     ASSERT_TRUE((*log)->Sync().ok());
   }
-  auto size = fs.FileSize("/log/seg-00000000000000000001.log");
-  ASSERT_TRUE(fs.CorruptByte("/log/seg-00000000000000000001.log", *size - 1).ok());
+  // Each record is 8 (frame) + 16 (index, term) + 4 ("cmdN") bytes; hit the third one's data.
+  ASSERT_TRUE(fs.CorruptByte("/log/seg-00000000000000000001.log", 3 * 28 - 1).ok());
   auto log = FileLog::Open(&fs, "/log", &got);
   ASSERT_TRUE(log.ok());
   EXPECT_EQ(got.size(), 2u);
   EXPECT_EQ((*log)->last_index(), 2u);
+}
+
+TEST(FileLog, PreallocatedTailIsNotCorruption) {
+  fs::MemFileSystem fs;
+  std::vector<Committed> got;
+  {
+    auto log = FileLog::Open(&fs, "/log", &got);
+    ASSERT_TRUE((*log)->Append(Make(1, 3)).ok());
+    ASSERT_TRUE((*log)->Sync().ok());
+  }
+  EXPECT_GT(*fs.FileSize("/log/seg-00000000000000000001.log"), 3u * 28);
+  auto log = FileLog::Open(&fs, "/log", &got);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(got.size(), 3u);
+  ASSERT_TRUE((*log)->Append(Make(4, 1)).ok());
+  ASSERT_TRUE((*log)->Sync().ok());
+  got.clear();
+  log = base::Result<std::unique_ptr<FileLog>>(base::Internal("close"));
+  auto again = FileLog::Open(&fs, "/log", &got);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(got.size(), 4u);
 }
 
 TEST(FileLog, CompactDropsWholeSegments) {

@@ -87,6 +87,15 @@ base::Status Conn::Exec(const std::string& sql) {
   return base::Status::Ok();
 }
 
+base::Status Conn::ExecCached(const std::string& sql) {
+  RQ_ASSIGN_OR_RETURN(sqlite3_stmt * s, PrepareCached(sql));
+  if (s == nullptr) return Exec(sql);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(rc, ErrMsg());
+  return base::Status::Ok();
+}
+
 base::Result<std::string> Conn::QueryString(const std::string& sql) {
   RQ_ASSIGN_OR_RETURN(Stmt stmt, Prepare(sql));
   if (!stmt) return base::InvalidArgument("empty statement");

@@ -81,6 +81,8 @@ class Conn {
 
   // Runs one or more statements with no parameters and no result rows (sqlite3_exec).
   base::Status Exec(const std::string& sql);
+  // Exec for one parameterless statement through the statement cache (BEGIN, SAVEPOINT x...).
+  base::Status ExecCached(const std::string& sql);
   // Runs a single-row, single-column query and returns column 0 as text ("" for NULL).
   base::Result<std::string> QueryString(const std::string& sql);
   // Prepares the first statement of `sql`; *tail_offset (if non-null) receives the byte offset

@@ -21,26 +21,90 @@ void RemoveDbFiles(const std::string& path) {
 
 }  // namespace
 
+namespace {
+bool Batchable(const command::Command& c) {
+  return (c.type == command::Type::kExecute || c.type == command::Type::kRequest) && !c.txn_control;
+}
+}  // namespace
+
 void StoreImpl::Apply(std::vector<replica::Committed>& entries) {
+  std::vector<command::Command> cmds;
+  cmds.reserve(entries.size());
   for (auto& e : entries) {
     auto cmd = command::Decode(e.data);
     CHECK(cmd.ok()) << "undecodable log entry " << e.index << ": " << cmd.status().ToString();
-    api::Response resp = ApplyCommand(*cmd, e.index);
-    resp.raft_index = e.index;
-    applied_index_ = e.index;
-    applied_at_unix_ns_ = deps_.clock->UnixNanos();
-    if (e.token == 0) continue;
-    api::Done done;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = pending_.find(e.token);
-      if (it == pending_.end()) continue;
-      done = std::move(it->second);
-      pending_.erase(it);
+    cmds.push_back(std::move(*cmd));
+  }
+  const size_t n = entries.size();
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && Batchable(cmds[j])) ++j;
+    std::vector<api::Response> resps;
+    if (j - i >= 2 && ApplyRun(cmds, entries, i, j, &resps)) {
+      for (size_t k = i; k < j; ++k) Finish(entries[k], std::move(resps[k - i]));
+      i = j;
+      continue;
     }
-    done(std::move(resp));
+    // A single entry, or a run that must be redone entry by entry.
+    size_t stop = j > i ? j : i + 1;
+    for (size_t k = i; k < stop; ++k) Finish(entries[k], ApplyCommand(cmds[k], entries[k].index));
+    i = stop;
   }
   MaybeSnapshot();
+}
+
+void StoreImpl::Finish(const replica::Committed& e, api::Response resp) {
+  resp.raft_index = e.index;
+  applied_index_ = e.index;
+  applied_at_unix_ns_ = deps_.clock->UnixNanos();
+  if (e.token == 0) return;
+  api::Done done;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_.find(e.token);
+    if (it == pending_.end()) return;
+    done = std::move(it->second);
+    pending_.erase(it);
+  }
+  done(std::move(resp));
+}
+
+// Applies entries [i, j) (all Batchable) in ONE SQLite transaction, each inside a savepoint, and
+// records the last index in the same transaction: one WAL commit for the whole group commit.
+// Returns false, with nothing applied, if the run must be redone entry by entry (SQLite ended
+// the transaction itself, or COMMIT failed).
+bool StoreImpl::ApplyRun(const std::vector<command::Command>& cmds,
+                         const std::vector<replica::Committed>& entries, size_t i, size_t j,
+                         std::vector<api::Response>* resps) {
+  sqlite3* db = writer_->db();
+  if (!sqlite3_get_autocommit(db) || !writer_->ExecCached("BEGIN").ok()) return false;
+  for (size_t k = i; k < j; ++k) {
+    const command::Command& cmd = cmds[k];
+    const int64_t deadline =
+        cmd.db_timeout_ns > 0 ? deps_.clock->MonotonicNanos() + cmd.db_timeout_ns : 0;
+    if (!writer_->ExecCached("SAVEPOINT rq_entry").ok()) break;
+    EngineOutcome out;
+    {
+      Engine engine(writer_.get(), deps_.clock, deadline);
+      out = cmd.type == command::Type::kRequest
+                ? engine.Request(cmd.statements, cmd.transaction, cmd.qualify_columns, true)
+                : engine.Execute(cmd.statements, cmd.transaction, true);
+    }
+    if (out.txn_lost || sqlite3_get_autocommit(db)) {
+      if (!sqlite3_get_autocommit(db)) writer_->ExecCached("ROLLBACK").IgnoreError();
+      return false;
+    }
+    if (out.aborted) writer_->ExecCached("ROLLBACK TO rq_entry").IgnoreError();
+    writer_->ExecCached("RELEASE rq_entry").IgnoreError();
+    resps->push_back(api::Response{{}, std::move(out.results), 0});
+  }
+  if (resps->size() != j - i || !writer_->Exec(AppliedPragma(entries[j - 1].index)).ok() ||
+      !writer_->ExecCached("COMMIT").ok()) {
+    if (!sqlite3_get_autocommit(db)) writer_->ExecCached("ROLLBACK").IgnoreError();
+    resps->clear();
+    return false;
+  }
+  return true;
 }
 
 api::Response StoreImpl::ApplyCommand(const command::Command& cmd, uint64_t index) {
@@ -92,15 +156,13 @@ base::Status StoreImpl::RecordApplied(uint64_t index) {
 // entry runs in one transaction that also records the applied index, so after a crash the
 // database and its applied index always agree (store/DESIGN.md).
 api::Response StoreImpl::ApplyWrite(const command::Command& cmd, uint64_t index) {
-  bool wrap = true;
-  for (const auto& st : cmd.statements) {
-    if (command::HasTransactionControl(st.sql)) wrap = false;
-  }
+  const bool wrap = !cmd.txn_control;
   const bool request = cmd.type == command::Type::kRequest;
   const int64_t deadline =
       cmd.db_timeout_ns > 0 ? deps_.clock->MonotonicNanos() + cmd.db_timeout_ns : 0;
   sqlite3* db = writer_->db();
-  bool began = (wrap || cmd.transaction) && sqlite3_get_autocommit(db) && writer_->Exec("BEGIN").ok();
+  bool began = (wrap || cmd.transaction) && sqlite3_get_autocommit(db) &&
+                     writer_->ExecCached("BEGIN").ok();
   auto run = [&](bool in_txn) {
     Engine engine(writer_.get(), deps_.clock, deadline);
     return request ? engine.Request(cmd.statements, cmd.transaction, cmd.qualify_columns, in_txn)
@@ -120,7 +182,7 @@ api::Response StoreImpl::ApplyWrite(const command::Command& cmd, uint64_t index)
   }
   if (began && !sqlite3_get_autocommit(db)) {
     if (wrap) writer_->Exec(AppliedPragma(index)).IgnoreError();
-    base::Status st = writer_->Exec("COMMIT");
+    base::Status st = writer_->ExecCached("COMMIT");
     if (!st.ok()) {
       writer_->Exec("ROLLBACK").IgnoreError();
       out.results.push_back(api::StatementResult{api::StatementResult::Kind::kError, 0, 0, {}, {},

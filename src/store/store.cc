@@ -192,6 +192,12 @@ void StoreImpl::RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Don
 
 namespace {
 api::Response Fail(base::Status s) { return api::Response{std::move(s), {}, 0}; }
+bool AnyTxnControl(const std::vector<api::Statement>& stmts) {
+  for (const auto& st : stmts) {
+    if (command::HasTransactionControl(st.sql)) return true;
+  }
+  return false;
+}
 const base::Status kDisallowed(base::Code::kInvalidArgument, "disallowed pragma");
 const base::Status kNotOpen(base::Code::kUnavailable, "store not open");
 }  // namespace
@@ -219,6 +225,7 @@ void StoreImpl::Execute(api::ExecuteRequest req, api::Done done) {
   cmd.statements = std::move(req.statements);
   cmd.transaction = req.transaction;
   cmd.db_timeout_ns = req.db_timeout_ns;
+  cmd.txn_control = AnyTxnControl(cmd.statements);
   Propose(cmd, std::move(done));
 }
 
@@ -277,6 +284,7 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
   cmd->type = command::Type::kRequest;
   cmd->statements = std::move(req.statements);
   cmd->transaction = req.transaction;
+  cmd->txn_control = AnyTxnControl(cmd->statements);
   cmd->qualify_columns = req.qualify_columns;
   cmd->db_timeout_ns = req.db_timeout_ns;
   if (req.level == api::Level::kStrong) return Propose(*cmd, std::move(done));

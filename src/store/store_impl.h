@@ -86,6 +86,10 @@ class StoreImpl final : public Store, public replica::Applier {
 
   // Apply executor.
   api::Response ApplyCommand(const command::Command& cmd, uint64_t index);
+  bool ApplyRun(const std::vector<command::Command>& cmds,
+                const std::vector<replica::Committed>& entries, size_t i, size_t j,
+                std::vector<api::Response>* resps);
+  void Finish(const replica::Committed& e, api::Response resp);
   api::Response ApplyWrite(const command::Command& cmd, uint64_t index);
   api::Response ApplyLoad(const std::string& image, uint64_t index);
   api::Response ApplyLoadSql(const command::Command& cmd, uint64_t index);
