@@ -3,11 +3,13 @@
 
 #include <histedit.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cwchar>
 #include <fstream>
 
 #include "shell/statements.h"
@@ -34,6 +36,8 @@ class EditLineReader final : public LineReader {
     el_set(el_, EL_PROMPT, &EditLineReader::PromptFn);
     el_set(el_, EL_EDITOR, "emacs");
     el_set(el_, EL_HIST, ::history, hist_);
+    el_set(el_, EL_GETCFN, &EditLineReader::ReadCharFn);
+    fd_ = fileno(in);
     // Ctrl-C: interrupt the read (no SA_RESTART) and end input, instead of killing the process
     // with the terminal left in raw mode.
     struct sigaction sa;
@@ -51,9 +55,18 @@ class EditLineReader final : public LineReader {
 
   bool ReadLine(const std::string& prompt, std::string* line) override {
     prompt_ = prompt;
-    g_interrupted = 0;
+    // Ctrl-C pressed while a command ran (or just before the prompt): end input now.
+    if (g_interrupted != 0) {
+      std::fputs("\n", stdout);
+      std::fflush(stdout);
+      return false;
+    }
+    // Raw mode before the prompt appears: keys typed once the prompt shows are read by libedit
+    // (not echoed by the tty in cooked mode) and Ctrl-C reaches OnSigint while el_gets waits.
+    el_set(el_, EL_PREP_TERM, 1);
     int count = 0;
     const char* s = el_gets(el_, &count);
+    el_set(el_, EL_PREP_TERM, 0);
     if (g_interrupted != 0 || s == nullptr || count <= 0) {
       std::fputs("\n", stdout);  // leave the prompt line before "bye~"
       std::fflush(stdout);
@@ -74,6 +87,32 @@ class EditLineReader final : public LineReader {
   std::vector<std::string> History() const override { return entries_; }
 
  private:
+  // libedit's character reader, replaced so that an interrupted read(2) ends el_gets when
+  // Ctrl-C was pressed (libedit itself retries EINTR). Returns 1 = char, 0 = EOF, -1 = error.
+  static int ReadCharFn(EditLine* el, wchar_t* out) {
+    void* data = nullptr;
+    el_get(el, EL_CLIENTDATA, &data);
+    const int fd = static_cast<EditLineReader*>(data)->fd_;
+    std::mbstate_t state{};
+    for (;;) {
+      if (g_interrupted != 0) return -1;
+      char c = 0;
+      ssize_t n = ::read(fd, &c, 1);
+      if (n == 0) return 0;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return -1;
+      }
+      size_t r = std::mbrtowc(out, &c, 1, &state);
+      if (r == static_cast<size_t>(-2)) continue;  // partial multibyte character
+      if (r == static_cast<size_t>(-1)) {
+        *out = static_cast<unsigned char>(c);
+        state = std::mbstate_t{};
+      }
+      return 1;
+    }
+  }
+
   static char* PromptFn(EditLine* el) {
     void* data = nullptr;
     el_get(el, EL_CLIENTDATA, &data);
@@ -81,6 +120,7 @@ class EditLineReader final : public LineReader {
   }
 
   EditLine* el_ = nullptr;
+  int fd_ = 0;
   ::History* hist_ = nullptr;
   std::string prompt_;
   std::vector<std::string> entries_;
