@@ -131,6 +131,7 @@ void StoreImpl::Close() {
     if (!st.ok() && st.code() != base::Code::kNotFound) {
       LOG(kWarn, "store") << "snapshot at close: " << st.ToString();
     }
+    if (replica_) replica_->Close();  // waits for the log compaction the snapshot posted
   }
   pool_.Clear();
   std::lock_guard<std::mutex> lock(mu_);

@@ -68,7 +68,7 @@ class Pool final : public base::Executor {
 using Clock = std::chrono::steady_clock;
 
 // Keeps `inflight` requests outstanding for `secs`; make(i, done) issues request i.
-double Run(int inflight, double secs,
+double Run(base::Executor& client, int inflight, double secs,
            const std::function<void(uint64_t, std::function<void()>)>& make) {
   std::atomic<uint64_t> next{0}, completed{0};
   std::atomic<bool> stop{false};
@@ -80,11 +80,11 @@ double Run(int inflight, double secs,
     make(next++, [&] {
       completed++;
       outstanding--;
-      issue();
+      client.Post([&] { issue(); });  // like an HTTP client: the next request comes from elsewhere
     });
   };
   auto start = Clock::now();
-  for (int i = 0; i < inflight; ++i) issue();
+  for (int i = 0; i < inflight; ++i) client.Post([&] { issue(); });
   std::this_thread::sleep_for(std::chrono::duration<double>(secs));
   stop = true;
   uint64_t n = completed.load();
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   base::SystemClock clock;
   base::SerialExecutor apply("apply"), log("log");
-  Pool read(2);
+  Pool read(2), client(1);
   store::StoreConfig cfg;
   cfg.dir = dir;
   cfg.node_id = "1";
@@ -137,13 +137,17 @@ int main(int argc, char** argv) {
   exec({{"CREATE TABLE foo(id INTEGER PRIMARY KEY, name TEXT, age INTEGER)"}}, [&] { created.set_value(); });
   created.get_future().wait();
 
-  double ins = Run(inflight, secs, [&](uint64_t i, std::function<void()> done) {
+  double ins = Run(client, inflight, secs, [&](uint64_t i, std::function<void()> done) {
     api::Statement stmt{"INSERT INTO foo(name, age) VALUES(?, ?)", {{"", std::string("fiona")}, {"", int64_t(i)}}};
     exec({stmt}, std::move(done));
   });
   std::printf("single-row inserts, %d in flight: %.0f req/s\n", inflight, ins);
+  auto vars = std::get<api::TreeMap>(std::get<api::TreeMap>(st.DebugVars().v).at("store").v);
+  std::printf("  proposals=%llu log syncs=%llu\n",
+              (unsigned long long)std::get<uint64_t>(vars.at("num_proposals").v),
+              (unsigned long long)std::get<uint64_t>(vars.at("num_log_syncs").v));
 
-  double batches = Run(inflight, secs, [&](uint64_t i, std::function<void()> done) {
+  double batches = Run(client, inflight, secs, [&](uint64_t i, std::function<void()> done) {
     std::vector<api::Statement> v;
     for (int k = 0; k < 100; ++k) {
       v.push_back({"INSERT INTO foo(name, age) VALUES(?, ?)", {{"", std::string("batch")}, {"", int64_t(k)}}});
@@ -152,7 +156,7 @@ int main(int argc, char** argv) {
   });
   std::printf("100-row batches, %d in flight: %.0f rows/s\n", inflight, batches * 100);
 
-  double reads = Run(inflight, secs, [&](uint64_t i, std::function<void()> done) {
+  double reads = Run(client, inflight, secs, [&](uint64_t i, std::function<void()> done) {
     api::QueryRequest q;
     q.statements = {{"SELECT * FROM foo WHERE id=?", {{"", int64_t(1 + i % 1000)}}}};
     st.Query(std::move(q), [done](api::Response resp) {

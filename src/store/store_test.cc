@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <fstream>
+#include <set>
 
 #include "store/test_util.h"
 
@@ -408,6 +409,54 @@ TEST_F(StoreTest, SnapshotTruncatesLogAndRestartKeepsData) {
   EXPECT_NE(QueryJ({"SELECT count(*), sum(x) FROM t"}).find("[[25,30]]"), std::string::npos);
   api::Response r = Exec(Stmts({"INSERT INTO t VALUES(3)"}));
   EXPECT_EQ(r.raft_index, 27u);
+}
+
+// Many concurrent requests share group commits and are applied in one SQLite transaction per
+// batch: each entry must still get exactly its own semantics.
+TEST_F(StoreTest, ConcurrentMixedEntriesKeepPerEntrySemantics) {
+  ExecJ({"CREATE TABLE t(id INTEGER PRIMARY KEY, v)"});
+  const int n = 300;
+  std::vector<std::promise<api::Response>> ps(n);
+  for (int i = 0; i < n; ++i) {
+    api::ExecuteRequest r;
+    if (i % 3 == 0) {
+      // Transaction that fails on its second statement: nothing of it may stay.
+      r.statements = Stmts({"INSERT INTO t(id, v) VALUES(?, 'tx')", "INSERT INTO nope VALUES(1)"});
+      r.statements[0].parameters = {{"", int64_t{100000 + i}}};
+      r.transaction = true;
+    } else if (i % 3 == 1) {
+      // No transaction: the good statement stays, the bad one reports an error.
+      r.statements = Stmts({"INSERT INTO t(id, v) VALUES(?, 'ok')", "INSERT INTO t(id, v) VALUES(1, 'dup')"});
+      r.statements[0].parameters = {{"", int64_t{i}}};
+    } else {
+      r.statements = Stmts({"INSERT INTO t(id, v) VALUES(?, 'plain')"});
+      r.statements[0].parameters = {{"", int64_t{i}}};
+    }
+    store_->Execute(std::move(r), [&ps, i](api::Response resp) { ps[i].set_value(std::move(resp)); });
+  }
+  std::set<uint64_t> indexes;
+  for (int i = 0; i < n; ++i) {
+    api::Response r = ps[i].get_future().get();
+    indexes.insert(r.raft_index);
+    if (i % 3 == 0) {
+      ASSERT_EQ(r.results.size(), 2u);
+      EXPECT_EQ(r.results[1].error, "no such table: nope");
+    } else if (i % 3 == 1) {
+      ASSERT_EQ(r.results.size(), 2u);
+      EXPECT_EQ(r.results[0].rows_affected, 1);
+      if (i != 1) EXPECT_EQ(r.results[1].error, "UNIQUE constraint failed: t.id");
+    } else {
+      ASSERT_EQ(r.results.size(), 1u);
+      EXPECT_EQ(r.results[0].last_insert_id, i);
+    }
+  }
+  EXPECT_EQ(indexes.size(), static_cast<size_t>(n));
+  EXPECT_NE(QueryJ({"SELECT count(*) FROM t WHERE v='tx'"}).find("[[0]]"), std::string::npos);
+  EXPECT_NE(QueryJ({"SELECT count(*) FROM t WHERE v IN ('ok','plain')"}).find("[[200]]"),
+            std::string::npos);
+  Shutdown();
+  OpenStore();
+  EXPECT_NE(QueryJ({"SELECT count(*) FROM t"}).find("[[200]]"), std::string::npos);
 }
 
 TEST_F(StoreTest, StatusTree) {
