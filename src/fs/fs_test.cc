@@ -229,6 +229,24 @@ TEST_F(MemCrash, FailedSyncDoesNotMakeDataDurable) {
   EXPECT_EQ(*fs_.ReadAll("/d/f"), "");
 }
 
+TEST_F(MemCrash, PreallocatedSpaceIsZerosAndSurvivesSync) {
+  auto f = Create("/d/seg");
+  ASSERT_TRUE(fs_.SyncDir("/d").ok());
+  ASSERT_TRUE(f->Preallocate(64ull << 30).ok());  // 64 GiB: must not be materialised
+  ASSERT_TRUE(f->Write(100, "x").ok());
+  ASSERT_TRUE(f->Sync().ok());
+  ASSERT_TRUE(f->Write(200, "y").ok());
+  fs_.Crash({});
+  auto g = fs_.Open("/d/seg", OpenMode::kReadOnly).value();
+  EXPECT_EQ(*g->Size(), 64ull << 30);
+  char buf[4] = {1, 1, 1, 1};
+  ASSERT_EQ(*g->Read(99, 3, buf), 3u);
+  EXPECT_EQ(std::string(buf, 3), std::string("\0x\0", 3));
+  ASSERT_EQ(*g->Read(199, 3, buf), 3u);
+  EXPECT_EQ(std::string(buf, 3), std::string(3, '\0'));  // the unsynced write is gone
+  ASSERT_EQ(*g->Read((64ull << 30) - 2, 4, buf), 2u);
+}
+
 TEST_F(MemCrash, CorruptByteHitsDurableImage) {
   auto f = Create("/d/f");
   ASSERT_TRUE(fs_.SyncDir("/d").ok());

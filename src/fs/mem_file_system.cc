@@ -5,28 +5,48 @@
 
 namespace fs {
 
+// A file's contents: `size` bytes, of which those past bytes.size() are zeros (so preallocating
+// a large segment costs no memory).
+struct Image {
+  std::string bytes;
+  uint64_t size = 0;
+
+  std::string Materialize() const {
+    std::string out = bytes;
+    out.resize(size, '\0');
+    return out;
+  }
+};
+
 // One file: the durable image plus the unsynced changes made to the current one since.
 struct MemFileSystem::Inode {
   struct Change {
-    bool is_write;       // write `bytes` at `offset`; otherwise resize to `offset`
+    bool is_write;       // write `bytes` at `offset`; otherwise set the size to `offset`
     uint64_t offset;
     std::string bytes;
   };
-  std::string data;    // current contents
-  std::string synced;  // durable contents
+  Image data;    // current contents
+  Image synced;  // durable contents
   std::vector<Change> unsynced;
 
-  static void Apply(const Change& c, std::string* img) {
+  static void Apply(const Change& c, Image* img) {
     if (!c.is_write) {
-      img->resize(c.offset, '\0');
+      img->size = c.offset;
+      if (img->bytes.size() > c.offset) img->bytes.resize(c.offset);
       return;
     }
-    if (img->size() < c.offset + c.bytes.size()) img->resize(c.offset + c.bytes.size(), '\0');
-    std::memcpy(img->data() + c.offset, c.bytes.data(), c.bytes.size());
+    uint64_t end = c.offset + c.bytes.size();
+    if (img->bytes.size() < end) img->bytes.resize(end, '\0');
+    std::memcpy(img->bytes.data() + c.offset, c.bytes.data(), c.bytes.size());
+    img->size = std::max(img->size, end);
   }
   void Record(Change c) {
     Apply(c, &data);
     unsynced.push_back(std::move(c));
+  }
+  void Sync() {
+    for (const Change& c : unsynced) Apply(c, &synced);
+    unsynced.clear();
   }
 };
 
@@ -63,10 +83,13 @@ class MemFile : public File {
   base::Result<size_t> Read(uint64_t offset, size_t n, char* out) const override {
     std::lock_guard<std::mutex> l(fs_->mu_);
     if (epoch_ != fs_->epoch_) return base::IoError("stale file handle (file system crashed)");
-    const std::string& d = inode_->data;
-    if (offset >= d.size()) return size_t{0};
-    size_t k = std::min<uint64_t>(n, d.size() - offset);
-    std::memcpy(out, d.data() + offset, k);
+    const Image& d = inode_->data;
+    if (offset >= d.size) return size_t{0};
+    size_t k = std::min<uint64_t>(n, d.size - offset);
+    size_t from_bytes =
+        offset >= d.bytes.size() ? 0 : std::min<uint64_t>(k, d.bytes.size() - offset);
+    std::memcpy(out, d.bytes.data() + offset, from_bytes);
+    std::memset(out + from_bytes, 0, k - from_bytes);
     return k;
   }
 
@@ -74,8 +97,7 @@ class MemFile : public File {
     std::lock_guard<std::mutex> l(fs_->mu_);
     if (epoch_ != fs_->epoch_) return base::IoError("stale file handle (file system crashed)");
     if (fs_->ConsumeFault(&fs_->fail_syncs_)) return base::IoError("injected fdatasync error");
-    inode_->synced = inode_->data;
-    inode_->unsynced.clear();
+    inode_->Sync();
     ++fs_->sync_count_;
     return base::Status::Ok();
   }
@@ -83,7 +105,7 @@ class MemFile : public File {
   base::Result<uint64_t> Size() const override {
     std::lock_guard<std::mutex> l(fs_->mu_);
     if (epoch_ != fs_->epoch_) return base::IoError("stale file handle (file system crashed)");
-    return static_cast<uint64_t>(inode_->data.size());
+    return inode_->data.size;
   }
 
   base::Status Truncate(uint64_t size) override {
@@ -98,7 +120,7 @@ class MemFile : public File {
     std::lock_guard<std::mutex> l(fs_->mu_);
     RQ_RETURN_IF_ERROR(CheckWritable());
     if (fs_->ConsumeFault(&fs_->fail_writes_)) return base::IoError("injected fallocate error");
-    if (size > inode_->data.size()) inode_->Record({false, size, {}});
+    if (size > inode_->data.size) inode_->Record({false, size, {}});
     return base::Status::Ok();
   }
 
@@ -239,7 +261,7 @@ base::Result<uint64_t> MemFileSystem::FileSize(const std::string& raw_path) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = files_.find(path);
   if (it == files_.end()) return base::NotFound("stat " + path + ": no such file");
-  return static_cast<uint64_t>(it->second->data.size());
+  return it->second->data.size;
 }
 
 void MemFileSystem::Crash(const CrashOptions& options) {
@@ -249,7 +271,7 @@ void MemFileSystem::Crash(const CrashOptions& options) {
   dir_ops_.clear();
   files_ = durable_files_;
   for (auto& [path, inode] : files_) {
-    std::string img = inode->synced;
+    Image img = inode->synced;
     size_t n = inode->unsynced.size();
     size_t keep = options.keep_unsynced_prefix ? rng_.Uniform(n + 1) : 0;
     for (size_t i = 0; i < keep; ++i) Inode::Apply(inode->unsynced[i], &img);
@@ -280,10 +302,11 @@ base::Status MemFileSystem::CorruptByte(const std::string& path, uint64_t offset
   auto it = files_.find(Normalize(path));
   if (it == files_.end()) return base::NotFound("corrupt " + path + ": no such file");
   Inode& inode = *it->second;
-  if (offset >= inode.data.size()) return base::InvalidArgument("corrupt: offset past the end");
-  inode.data[offset] = static_cast<char>(~inode.data[offset]);
-  if (offset < inode.synced.size()) {
-    inode.synced[offset] = static_cast<char>(~inode.synced[offset]);
+  if (offset >= inode.data.size) return base::InvalidArgument("corrupt: offset past the end");
+  for (Image* img : {&inode.data, &inode.synced}) {
+    if (offset >= img->size) continue;
+    if (img->bytes.size() <= offset) img->bytes.resize(offset + 1, '\0');
+    img->bytes[offset] = static_cast<char>(~img->bytes[offset]);
   }
   return base::Status::Ok();
 }
@@ -292,7 +315,7 @@ base::Result<std::string> MemFileSystem::ReadAll(const std::string& path) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = files_.find(Normalize(path));
   if (it == files_.end()) return base::NotFound("read " + path + ": no such file");
-  return it->second->data;
+  return it->second->data.Materialize();
 }
 
 uint64_t MemFileSystem::sync_count() const {
