@@ -313,3 +313,30 @@ TEST(ShellHelpersTest, DumpArgs) {
 
 }  // namespace
 }  // namespace shell
+
+namespace shell {
+namespace {
+
+TEST(ShellPrefixTest, PrefixIsPrependedToEveryPath) {
+  auto t = std::make_unique<FakeTransport>();
+  FakeTransport* fake = t.get();
+  HttpClientConfig cfg;
+  cfg.hosts = {"proxy:8080"};
+  HttpClient client(cfg, std::move(t));
+  ShellSettings s;
+  s.host_port = "proxy:8080";
+  s.prefix = "/rqlite/";
+  std::ostringstream out;
+  Shell sh(s, &client, &out);
+  fake->OnJson("GET http://proxy:8080/rqlite/status", 200, "{}");
+  fake->OnJson("POST http://proxy:8080/rqlite/db/request", 200, R"({"results":[{}]})");
+  fake->OnJson("GET http://proxy:8080/rqlite/readyz", 200, "");
+  ASSERT_TRUE(sh.Connect());
+  sh.HandleStatement("CREATE TABLE t(x)");
+  sh.Handle(".ready");
+  EXPECT_EQ(out.str().substr(out.str().find("0 row")), "0 row affected\nready\n");
+  ASSERT_EQ(fake->requests.size(), 3u);
+}
+
+}  // namespace
+}  // namespace shell

@@ -341,6 +341,10 @@ class SessionTest(ShellTestBase):
         # .restore from the SQLite backup file.
         self.assertTrue(self.run_line(sh, ".restore " + backup).endswith("Database restored successfully.\n"))
         self.assertEqual(self.run_line(sh, ".boot " + dump), "ERR! boot file is not a SQLite file\n")
+        # .boot with the SQLite backup: the node now holds exactly the backed-up data.
+        self.assertEqual(self.run_line(sh, ".boot " + backup), "Node booted successfully.\n")
+        self.assertEqual(self.run_line(sh, "SELECT name FROM f1;"),
+                         "+------+\n| name |\n+------+\n| a    |\n+------+\n")
 
     def test_history_persisted(self):
         sh = self.start()
@@ -391,6 +395,32 @@ class ConnectionTest(ShellTestBase):
         self.assertRegex(sh.run("CREATE TABLE fo (x);", self.prompt()), r"^\d+ rows? affected\n$")
         sh.send(".quit")
         sh.wait_exit()
+
+    def test_failover_mid_session(self):
+        other = Node(self.root, "spare%d" % free_port())
+        try:
+            other.wait_ready()
+            sh = PtyShell(["-p", str(other.http_port), "-a", self.node.addr], self.home)
+            self.shells.append(sh)
+            other_prompt = "%s> " % other.addr
+            sh.expect(re.escape(other_prompt) + "$")
+            self.assertIn("| 1 |", sh.run("SELECT 1;", other_prompt))
+            other.stop()  # the current host goes away: the next request moves to the alternative
+            self.assertIn("| 2 |", sh.run("SELECT 2;", self.prompt()))
+        finally:
+            other.stop()
+
+    def test_http_timeout(self):
+        # A listener that accepts but never answers: -t bounds the wait.
+        with socket.socket() as srv:
+            srv.bind(("127.0.0.1", 0))
+            srv.listen(4)
+            port = srv.getsockname()[1]
+            start = time.time()
+            r = subprocess.run([RQLITE, "-p", str(port), "-t", "500ms"], input="", text=True,
+                               capture_output=True, timeout=30, env=dict(os.environ, HOME=self.home))
+            self.assertLess(time.time() - start, 10)
+            self.assertRegex(r.stdout, r"^ERR! [^\n]*[Tt]imed? ?out[^\n]*\n$")
 
     def test_unreachable_host(self):
         dead = dead_port()
