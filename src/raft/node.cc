@@ -87,10 +87,12 @@ bool Node::HasReady() const {
   if (log.unstable_snapshot() || !log.unstable_entries().empty()) return true;
   if (!raft_->msgs().empty() || !raft_->pre_persist_msgs().empty()) return true;
   if (!raft_->read_states().empty() || raft_->conf_changed()) return true;
+  if (raft_->bcast_pending()) return true;
   return !log.unstable_snapshot() && log.committed() > applying_;
 }
 
 Ready Node::GetReady() {
+  raft_->FlushBroadcast();
   RaftLog& log = raft_->log();
   Ready rd;
   SoftState ss = raft_->soft_state();

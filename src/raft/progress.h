@@ -46,6 +46,7 @@ struct Progress {
   bool probe_sent = false;
   uint64_t pending_snapshot = 0;  // snapshot state: index of the snapshot being sent
   bool recent_active = false;     // heard from within the last election timeout
+  uint64_t sent_commit = 0;       // highest commit index sent to it (MsgApp or heartbeat)
   bool learner = false;
   Inflights inflights;
 

@@ -90,6 +90,7 @@ void Raft::Reset(uint64_t term) {
   heartbeat_elapsed_ = 0;
   ResetRandomizedElectionTimeout();
   lead_transferee_ = kNoNode;
+  bcast_pending_ = false;
   tracker_.ResetVotes();
   tracker_.ResetAll(log_.LastIndex() + 1);
   if (Progress* self = tracker_.Get(id_)) self->match = log_.LastIndex();

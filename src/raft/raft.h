@@ -47,6 +47,10 @@ class Raft {
   std::vector<Message>& pre_persist_msgs() { return pre_persist_msgs_; }
   std::vector<ReadState>& read_states() { return read_states_; }
   bool conf_changed() const { return conf_changed_; }
+  // Appends to followers are batched: proposals and commit advances only mark a broadcast,
+  // which Node::GetReady flushes, so one MsgApp per follower carries a whole batch.
+  bool bcast_pending() const { return bcast_pending_; }
+  void FlushBroadcast();
   void clear_conf_changed() { conf_changed_ = false; }
 
  private:
@@ -131,6 +135,7 @@ class Raft {
   std::vector<Message> pre_persist_msgs_;
   std::vector<ReadState> read_states_;
   bool conf_changed_ = false;
+  bool bcast_pending_ = false;
 };
 
 }  // namespace raft

@@ -63,7 +63,7 @@ base::Status Raft::LeaderPropose(Message m) {
     RQ_RETURN_IF_ERROR(ValidateConfChange(e));
   }
   AppendEntries(std::move(m.entries));
-  if (role_ == Role::kLeader) BcastAppend();
+  if (role_ == Role::kLeader) bcast_pending_ = true;
   return base::Status::Ok();
 }
 
@@ -127,7 +127,7 @@ void Raft::LeaderAppResp(const Message& m, Progress* pr) {
   }
   if (MaybeCommit()) {
     if (role_ != Role::kLeader) return;  // a committed membership change removed us
-    BcastAppend();
+    bcast_pending_ = true;               // tell everyone the new commit index
   } else if (was_paused) {
     MaybeSendAppend(from, true);
   }
@@ -229,6 +229,16 @@ void Raft::SendTimeoutNow(NodeId to) {
   Send(std::move(m));
 }
 
+void Raft::FlushBroadcast() {
+  if (bcast_pending_ && role_ == Role::kLeader) {
+    for (const auto& [id, pr] : tracker_.progress()) {
+      // New entries go to everyone; an empty MsgApp only to tell a new commit index.
+      if (id != id_) MaybeSendAppend(id, pr.sent_commit < log_.committed());
+    }
+  }
+  bcast_pending_ = false;
+}
+
 void Raft::BcastAppend() {
   for (const auto& [id, pr] : tracker_.progress()) {
     if (id != id_) MaybeSendAppend(id, true);
@@ -250,6 +260,7 @@ void Raft::SendHeartbeat(NodeId to, const std::string& ctx) {
   // Never tell a follower to commit beyond what it is known to hold.
   m.commit = std::min(pr->match, log_.committed());
   m.context = ctx;
+  tracker_.Get(to)->sent_commit = std::max(pr->sent_commit, m.commit);
   Send(std::move(m));
 }
 
@@ -267,6 +278,7 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   m.index = prev;
   m.log_term = *prev_term;
   m.commit = log_.committed();
+  pr->sent_commit = m.commit;
   m.entries = std::move(*ents);
   if (pr->state == ProgressState::kProbe) {
     pr->probe_sent = true;
@@ -333,7 +345,7 @@ void Raft::ApplyConf(const ConfState& conf) {
   if (lead_transferee_ != kNoNode && !tracker_.IsVoter(lead_transferee_)) {
     lead_transferee_ = kNoNode;
   }
-  if (MaybeCommit() && role_ == Role::kLeader) BcastAppend();  // the quorum may have shrunk
+  if (MaybeCommit() && role_ == Role::kLeader) bcast_pending_ = true;  // quorum may have shrunk
 }
 
 base::Status Raft::ValidateConfChange(const Entry& e) const {
