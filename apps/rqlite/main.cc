@@ -20,6 +20,9 @@
 #ifndef RQ_SHELL_VERSION
 #define RQ_SHELL_VERSION "v10.0.0"
 #endif
+#ifndef RQ_SHELL_COMMIT
+#define RQ_SHELL_COMMIT "unknown"
+#endif
 
 namespace {
 
@@ -96,7 +99,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (opts.version) {
-    std::cout << "Version " << RQ_SHELL_VERSION << ", commit unknown, built on unknown\n";
+    std::cout << "Version " << RQ_SHELL_VERSION << ", commit " << RQ_SHELL_COMMIT
+              << ", built on unknown\n";
     return 0;
   }
   if (const char* host_env = std::getenv("RQLITE_HOST"); host_env != nullptr) {
