@@ -11,7 +11,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -229,14 +228,30 @@ asio::awaitable<std::optional<HttpRequest>> ReadRequest(std::shared_ptr<Core> co
   co_return ToHttpRequest(parser.release());
 }
 
+// Registers a live session for Stop(); unregisters on scope exit (also on exceptions).
+class SessionRegistration {
+ public:
+  SessionRegistration(std::shared_ptr<Core> core, std::shared_ptr<beast::tcp_stream> stream)
+      : core_(std::move(core)) {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    id_ = core_->next_session++;
+    core_->sessions[id_] = stream;
+  }
+  ~SessionRegistration() {
+    std::lock_guard<std::mutex> lock(core_->mu);
+    core_->sessions.erase(id_);
+  }
+  SessionRegistration(const SessionRegistration&) = delete;
+  SessionRegistration& operator=(const SessionRegistration&) = delete;
+
+ private:
+  std::shared_ptr<Core> core_;
+  uint64_t id_ = 0;
+};
+
 asio::awaitable<void> RunSession(std::shared_ptr<Core> core, tcp::socket socket) {
   auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-  uint64_t id;
-  {
-    std::lock_guard<std::mutex> lock(core->mu);
-    id = core->next_session++;
-    core->sessions[id] = stream;
-  }
+  SessionRegistration registration(core, stream);
   beast::flat_buffer buffer;
   while (!core->stopped) {
     bool keep_alive = false;
@@ -249,8 +264,6 @@ asio::awaitable<void> RunSession(std::shared_ptr<Core> core, tcp::socket socket)
   }
   beast::error_code ec;
   stream->socket().shutdown(tcp::socket::shutdown_send, ec);
-  std::lock_guard<std::mutex> lock(core->mu);
-  core->sessions.erase(id);
 }
 
 // "host:port" with the bound port substituted when the configured port is 0.
@@ -287,7 +300,15 @@ base::Status Server::Impl::Start() {
   cfg.adv_addr = cfg.adv_addr.empty() ? cfg.bind_addr : WithBoundPort(cfg.adv_addr, port());
   listener_.Start([core = core_](tcp::socket socket) {
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, RunSession(core, std::move(socket)), asio::detached);
+    // Exceptions from Asio/Beast/allocation end this connection only (design.md §5).
+    asio::co_spawn(ex, RunSession(core, std::move(socket)), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        LOG(kWarn, "http") << "connection aborted: " << ex.what();
+      }
+    });
   });
   LOG(kInfo, "http") << "service listening on " << cfg.bind_addr;
   return base::Status::Ok();
