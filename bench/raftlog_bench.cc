@@ -2,10 +2,15 @@
 // measured in the same run and the same directory; and recovery (Open) time.
 //
 // Usage:
-//   raftlog_bench commit <dir> [seconds=3] [rounds=3] [entry_bytes=100] [preallocate=1]
+//   raftlog_bench commit <dir> [seconds=3] [rounds=3] [entry_bytes=100] [prealloc=2]
+//       prealloc: 0 none, 1 fallocate only, 2 fallocate + zero-fill ahead (the default).
 //       For each round: the floor loops, then 1, 16 and 256 concurrent proposers (threads that
 //       each submit one entry and wait until it is synced; one writer thread batches whatever is
 //       pending into one Append + Sync). Prints one JSON line per measurement.
+//   raftlog_bench prealloc <dir> [seconds=3] [rounds=3]
+//       1 proposer with each prealloc mode (0, 1, 2), interleaved with the floors.
+//   raftlog_bench floor <dir> [seconds=3]
+//       Only the floor loops, in all four modes (overwrite, append, prealloc, zerofill).
 //   raftlog_bench recovery <dir> [entries=1000000] [entry_bytes=100]
 //       Writes `entries` entries (1,000 per Sync), closes the log, and times Log::Open.
 // The directory is created, and the files the benchmark wrote in it are removed afterwards.
@@ -136,13 +141,15 @@ class GroupCommit {
   bool stop_ = false;
 };
 
+// prealloc: 0 = none, 1 = fallocate only, 2 = fallocate + zero-fill ahead (the default).
 void Commit(const std::string& dir, int proposers, double seconds, size_t entry_bytes,
-            bool preallocate) {
+            int prealloc) {
   std::string logdir = dir + "/log";
   std::filesystem::remove_all(logdir);
   fs::PosixFileSystem pfs;
   raftlog::Options opt;
-  opt.preallocate = preallocate;
+  opt.preallocate = prealloc != 0;
+  if (prealloc == 1) opt.zero_fill_bytes = 0;
   auto log = std::move(raftlog::Log::Open(&pfs, logdir, opt)).value();
   GroupCommit gc(log.get());
   std::thread writer([&] { gc.WriterLoop(); });
@@ -166,10 +173,10 @@ void Commit(const std::string& dir, int proposers, double seconds, size_t entry_
   writer.join();
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
-  std::printf("{\"bench\":\"commit\",\"proposers\":%d,\"preallocate\":%d,\"entry_bytes\":%zu,"
+  std::printf("{\"bench\":\"commit\",\"proposers\":%d,\"prealloc\":%d,\"entry_bytes\":%zu,"
               "\"appends_per_s\":%.0f,\"syncs_per_s\":%.0f,\"entries_per_sync\":%.1f,"
               "\"p50_us\":%.0f,\"p99_us\":%.0f}\n",
-              proposers, preallocate ? 1 : 0, entry_bytes, all.size() / secs,
+              proposers, prealloc, entry_bytes, all.size() / secs,
               gc.syncs() / secs, static_cast<double>(all.size()) / std::max<uint64_t>(1, gc.syncs()),
               Percentile(all, 0.5), Percentile(all, 0.99));
   std::fflush(stdout);
@@ -226,12 +233,25 @@ int main(int argc, char** argv) {
     double seconds = arg(3, 3);
     int rounds = static_cast<int>(arg(4, 3));
     size_t entry_bytes = static_cast<size_t>(arg(5, 100));
-    bool preallocate = arg(6, 1) != 0;
+    int prealloc = static_cast<int>(arg(6, 2));
     for (int r = 0; r < rounds; ++r) {
       Floor(dir, "append", seconds);
       Floor(dir, "prealloc", seconds);
       Floor(dir, "zerofill", seconds);
-      for (int p : {1, 16, 256}) Commit(dir, p, seconds, entry_bytes, preallocate);
+      for (int p : {1, 16, 256}) Commit(dir, p, seconds, entry_bytes, prealloc);
+    }
+  } else if (cmd == "prealloc") {
+    // 1 proposer with each preallocation mode, interleaved with the floors.
+    double seconds = arg(3, 3);
+    int rounds = static_cast<int>(arg(4, 3));
+    for (int r = 0; r < rounds; ++r) {
+      Floor(dir, "append", seconds);
+      Floor(dir, "zerofill", seconds);
+      for (int mode : {0, 1, 2}) Commit(dir, 1, seconds, 100, mode);
+    }
+  } else if (cmd == "floor") {
+    for (const char* mode : {"overwrite", "append", "prealloc", "zerofill"}) {
+      Floor(dir, mode, arg(3, 3));
     }
   } else if (cmd == "recovery") {
     Recovery(dir, static_cast<uint64_t>(arg(3, 1000000)), static_cast<size_t>(arg(4, 100)));

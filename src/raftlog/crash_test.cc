@@ -67,6 +67,7 @@ class Harness {
     options_.segment_bytes = rng_.Bernoulli(0.5) ? 4096 : 16384;
     options_.preallocate = rng_.Bernoulli(0.7);
     options_.cache_bytes = rng_.Bernoulli(0.5) ? 0 : 8192;
+    options_.zero_fill_bytes = rng_.Bernoulli(0.3) ? 0 : rng_.Bernoulli(0.5) ? 1024 : 1 << 20;
     Reopen();
   }
 

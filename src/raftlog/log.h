@@ -52,6 +52,10 @@ struct Options {
   // Preallocate (fallocate) each new segment to segment_bytes, so appends overwrite allocated
   // space instead of growing the file (on this disk ~2x more fdatasyncs/s).
   bool preallocate = true;
+  // With preallocate: also write zeros this far ahead of the data (in chunks), so that most
+  // fdatasyncs overwrite already-written blocks instead of converting unwritten extents
+  // (a metadata commit). 0 disables.
+  uint64_t zero_fill_bytes = 1ull << 20;
   // Upper bound on the data bytes of recently appended entries kept decoded in memory.
   uint64_t cache_bytes = 16ull << 20;
 };

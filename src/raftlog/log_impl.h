@@ -57,6 +57,7 @@ class LogImpl {
   // Buffers a record for the active segment, starting a new segment first if it does not fit.
   base::Status AddRecord(RecordType type, std::string_view payload, Loc* loc);
   base::Status FlushPending();
+  base::Status ZeroFillAhead();
   base::Status SyncActive();
   // Syncs the active segment and starts segment seq+1 whose start record says the log before
   // it ends at (prev_index, prev_term).
@@ -94,6 +95,8 @@ class LogImpl {
   std::string pending_;        // buffered bytes of the active segment at [pending_offset_, ..)
   uint64_t pending_offset_ = 0;
   bool active_dirty_ = false;  // written to the active file but not yet synced
+  uint64_t zeroed_to_ = 0;     // the active segment holds written zeros (or data) up to here
+  std::string zeros_;
   std::string scratch_;
 };
 

@@ -259,6 +259,7 @@ base::Status LogImpl::FinishRecovery(Replay* r) {
   }
   pending_.clear();
   pending_offset_ = segs_.back().end;
+  zeroed_to_ = 0;
   active_dirty_ = false;
   return base::Status::Ok();
 }
