@@ -16,7 +16,7 @@ const char* RoleName(Role role) {
 }
 
 namespace {
-constexpr uint64_t kTerm = 1;
+constexpr uint64_t kReplayChunkBytes = 32ull << 20;
 }  // namespace
 
 base::Result<std::unique_ptr<LocalReplica>> LocalReplica::Open(
@@ -24,34 +24,58 @@ base::Result<std::unique_ptr<LocalReplica>> LocalReplica::Open(
     base::Executor* apply, Applier* applier,
     const std::function<uint64_t(uint64_t, uint64_t)>& resolve_applied) {
   std::unique_ptr<LocalReplica> r(new LocalReplica(options, log, apply, applier));
-  auto entries = std::make_shared<std::vector<Committed>>();
-  RQ_ASSIGN_OR_RETURN(r->log_, FileLog::Open(fs, options.dir, entries.get()));
+  RQ_ASSIGN_OR_RETURN(r->log_, raftlog::Log::Open(fs, options.dir, options.log_options));
+  raft::HardState hs = r->log_->hard_state();
+  if (hs.term == 0) {
+    hs = {1, options.node_id, r->log_->last_index()};
+    RQ_RETURN_IF_ERROR(r->log_->SetHardState(hs));
+    RQ_RETURN_IF_ERROR(r->log_->Sync());
+  }
+  r->term_ = hs.term;
   uint64_t first = r->log_->first_index(), last = r->log_->last_index();
   uint64_t applied = resolve_applied(first, last);
   if (applied + 1 < first || applied > last) {
     return base::Corruption("log holds [" + std::to_string(first) + ", " + std::to_string(last) +
                             "] but the database applied index is " + std::to_string(applied));
   }
-  std::erase_if(*entries, [&](const Committed& c) { return c.index <= applied; });
   r->stats_.role = Role::kLeader;
-  r->stats_.term = kTerm;
+  r->stats_.term = r->term_;
   r->stats_.commit_index = last;
   r->stats_.last_log_index = last;
-  r->stats_.last_log_term = r->log_->last_term();
+  r->stats_.last_log_term = last >= first ? *r->log_->Term(last) : r->log_->snapshot().term;
   r->stats_.first_log_index = first;
-  r->stats_.snapshot_index = first - 1;
-  r->stats_.log_size_bytes = r->log_->size_bytes();
-  if (!entries->empty()) {
-    LOG(kInfo, "replica") << "replaying " << entries->size() << " log entries after index "
-                          << applied;
-    r->tasks_in_flight_++;
-    LocalReplica* self = r.get();
-    apply->Post([self, entries] {
-      self->applier_->Apply(*entries);
-      self->TaskDone();
+  r->stats_.snapshot_index = r->log_->snapshot().index;
+  RQ_RETURN_IF_ERROR(r->Replay(applied));
+  return r;
+}
+
+base::Status LocalReplica::Replay(uint64_t applied) {
+  const uint64_t last = log_->last_index();
+  if (applied >= last) return base::Status::Ok();
+  LOG(kInfo, "replica") << "replaying log entries " << applied + 1 << ".." << last;
+  for (uint64_t lo = applied + 1; lo <= last;) {
+    RQ_ASSIGN_OR_RETURN(std::vector<raft::Entry> got,
+                        log_->Entries(lo, last + 1, kReplayChunkBytes));
+    CHECK(!got.empty());
+    auto batch = std::make_shared<std::vector<Committed>>();
+    batch->reserve(got.size());
+    for (auto& e : got) {
+      if (e.type == raft::EntryType::kNormal) {
+        batch->push_back({e.index, e.term, std::move(e.data), 0});
+      }
+    }
+    lo = got.back().index + 1;
+    if (batch->empty()) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_in_flight_++;
+    }
+    apply_exec_->Post([this, batch] {
+      applier_->Apply(*batch);
+      TaskDone();
     });
   }
-  return r;
+  return base::Status::Ok();
 }
 
 LocalReplica::~LocalReplica() { Close(); }
@@ -87,25 +111,34 @@ void LocalReplica::Flush() {
       log_exec_->Post([this] { Flush(); });  // flush_scheduled_ stays true
     }
   }
-  auto entries = std::make_shared<std::vector<Committed>>();
-  entries->reserve(batch.size());
+  std::vector<raft::Entry> entries;
+  entries.reserve(batch.size());
   uint64_t next = log_->last_index() + 1;
-  for (auto& p : batch) entries->push_back({next++, kTerm, std::move(p.data), p.token});
-  base::Status st = entries->empty() ? base::Status::Ok() : log_->Append(*entries);
-  if (st.ok() && !entries->empty()) st = log_->Sync();
+  for (auto& p : batch) entries.push_back({term_, next++, raft::EntryType::kNormal, std::move(p.data)});
+  base::Status st = base::Status::Ok();
+  if (!entries.empty()) {
+    st = log_->Append(entries);
+    // Single node: an entry is committed once it is durable here.
+    if (st.ok()) st = log_->SetHardState({term_, options_.node_id, entries.back().index});
+    if (st.ok()) st = log_->Sync();
+  }
+  auto committed = std::make_shared<std::vector<Committed>>();
+  committed->reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    committed->push_back({entries[i].index, term_, std::move(entries[i].data), batch[i].token});
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.syncs++;
     stats_.last_log_index = stats_.commit_index = log_->last_index();
-    stats_.last_log_term = kTerm;
-    stats_.log_size_bytes = log_->size_bytes();
+    stats_.last_log_term = term_;
     tasks_in_flight_++;
   }
-  apply_exec_->Post([this, entries, st] {
+  apply_exec_->Post([this, committed, st] {
     if (st.ok()) {
-      applier_->Apply(*entries);
+      applier_->Apply(*committed);
     } else {
-      for (const auto& e : *entries) applier_->Dropped(e.token, st);
+      for (const auto& e : *committed) applier_->Dropped(e.token, st);
     }
     TaskDone();
   });
@@ -130,14 +163,19 @@ void LocalReplica::Compact(uint64_t index) {
     tasks_in_flight_++;
   }
   log_exec_->Post([this, index] {
-    uint64_t keep_from = index > options_.trailing_logs ? index - options_.trailing_logs : 0;
-    base::Status st = log_->Compact(keep_from);
+    uint64_t upto = index > options_.trailing_logs ? index - options_.trailing_logs : 0;
+    base::Status st = base::Status::Ok();
+    if (upto > log_->snapshot().index && upto <= log_->last_index()) {
+      auto term = log_->Term(upto);
+      st = term.ok() ? log_->SetSnapshot({upto, *term, raft::ConfState{{options_.node_id}, {}}})
+                     : term.status();
+      if (st.ok()) st = log_->Compact(upto);
+    }
     if (!st.ok()) LOG(kWarn, "replica") << "log compaction failed: " << st.ToString();
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.first_log_index = log_->first_index();
-      stats_.snapshot_index = index;
-      stats_.log_size_bytes = log_->size_bytes();
+      stats_.snapshot_index = log_->snapshot().index;
     }
     TaskDone();
   });

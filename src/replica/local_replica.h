@@ -1,6 +1,7 @@
-// replica/local_replica.h — the single-node replica: this node is the leader at once (term 1);
-// proposals are appended to a FileLog and made durable with group commit, then handed to the
-// Applier in index order.
+// replica/local_replica.h — the single-node replica: this node is the leader at once; proposals
+// are appended to the durable Raft log (raftlog::Log) and made durable with group commit, then
+// handed to the Applier in index order. The log it leaves behind (entries, hard state with
+// commit index, snapshot metadata) is exactly what the Raft-driven replica reads on start-up.
 //
 // Group commit: Propose() queues the command; one flush task at a time runs on the `log`
 // executor: it takes EVERY queued proposal, appends them, fdatasyncs once, and posts them to the
@@ -8,7 +9,9 @@
 //
 // Start-up: Open() recovers the log, asks `resolve_applied(first, last)` for the applier's
 // applied index (the caller knows it from its own durable state), and posts every later entry
-// (token 0) to the applier before any new proposal.
+// (token 0) to the applier, in chunks, before any new proposal. The term is the log's hard-state
+// term (1 for a new log).
+// Compact(i): records snapshot metadata at i (durable) and deletes whole segments below it.
 //
 // Ownership: borrows fs, executors and applier (all must outlive the replica; call Close() before
 // destroying the executors). Thread-safety: all methods thread-safe.
@@ -25,7 +28,8 @@
 
 #include "base/executor.h"
 #include "base/result.h"
-#include "replica/file_log.h"
+#include "fs/file_system.h"
+#include "raftlog/log.h"
 #include "replica/replica.h"
 
 namespace replica {
@@ -34,6 +38,8 @@ struct LocalReplicaOptions {
   std::string dir;  // log directory
   uint64_t trailing_logs = 0;  // entries kept below a Compact() index
   size_t max_batch = 4096;     // proposals per append+sync
+  raft::NodeId node_id = 1;    // recorded as the vote and sole voter
+  raftlog::Options log_options;
 };
 
 class LocalReplica final : public Replica {
@@ -62,12 +68,14 @@ class LocalReplica final : public Replica {
       : options_(o), log_exec_(log), apply_exec_(apply), applier_(applier) {}
   void Flush();  // log executor
   void TaskDone();
+  base::Status Replay(uint64_t applied);  // during Open
 
   LocalReplicaOptions options_;
   base::Executor* log_exec_;
   base::Executor* apply_exec_;
   Applier* applier_;
-  std::unique_ptr<FileLog> log_;  // log executor only (after Open)
+  std::unique_ptr<raftlog::Log> log_;  // log executor only (after Open)
+  uint64_t term_ = 1;                  // constant after Open
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

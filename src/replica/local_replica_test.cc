@@ -3,12 +3,19 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "fs/mem_file_system.h"
 
 namespace replica {
 namespace {
+
+LocalReplicaOptions Opts() {
+  LocalReplicaOptions o{.dir = "/d/log"};
+  o.log_options.segment_bytes = 1 << 20;
+  return o;
+}
 
 class Recorder : public Applier {
  public:
@@ -37,7 +44,7 @@ TEST(LocalReplica, ProposeApplyInOrderWithTokensAndGroupCommit) {
   Recorder rec;
   {
     base::SerialExecutor log("log"), apply("apply");
-    auto r = LocalReplica::Open({.dir = "/d/log"}, &fs, &log, &apply, &rec,
+    auto r = LocalReplica::Open(Opts(), &fs, &log, &apply, &rec,
                                 [](uint64_t f, uint64_t l) { return l; });
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_TRUE((*r)->IsLeader());
@@ -69,7 +76,7 @@ TEST(LocalReplica, ReplaysEntriesAfterAppliedIndexAfterCrash) {
   {
     Recorder rec;
     base::SerialExecutor log("log"), apply("apply");
-    auto r = LocalReplica::Open({.dir = "/d/log"}, &fs, &log, &apply, &rec,
+    auto r = LocalReplica::Open(Opts(), &fs, &log, &apply, &rec,
                                 [](uint64_t f, uint64_t l) { return l; });
     ASSERT_TRUE(r.ok());
     for (int i = 1; i <= 10; ++i) (*r)->Propose("c" + std::to_string(i), i);
@@ -80,7 +87,7 @@ TEST(LocalReplica, ReplaysEntriesAfterAppliedIndexAfterCrash) {
   Recorder rec;
   base::SerialExecutor log("log"), apply("apply");
   uint64_t seen_first = 0, seen_last = 0;
-  auto r = LocalReplica::Open({.dir = "/d/log"}, &fs, &log, &apply, &rec,
+  auto r = LocalReplica::Open(Opts(), &fs, &log, &apply, &rec,
                               [&](uint64_t f, uint64_t l) {
                                 seen_first = f;
                                 seen_last = l;
@@ -97,16 +104,44 @@ TEST(LocalReplica, ReplaysEntriesAfterAppliedIndexAfterCrash) {
   ASSERT_TRUE(rec.WaitFor(5));
   EXPECT_EQ(rec.applied[4].index, 11u);
   EXPECT_EQ(rec.applied[4].token, 5u);
-  // Compact and reopen: the applied index must be within the log's range.
   (*r)->Compact(11);
   (*r)->Close();
+  EXPECT_EQ((*r)->GetStats().snapshot_index, 11u);
+}
+
+TEST(LocalReplica, CompactionMovesTheLogStart) {
+  fs::MemFileSystem fs;
+  LocalReplicaOptions o{.dir = "/d/log"};
+  o.log_options.segment_bytes = 4096;
+  {
+    Recorder rec;
+    base::SerialExecutor log("log"), apply("apply");
+    auto r = LocalReplica::Open(o, &fs, &log, &apply, &rec, [](uint64_t, uint64_t l) { return l; });
+    ASSERT_TRUE(r.ok());
+    for (int i = 1; i <= 200; ++i) (*r)->Propose(std::string(100, 'x'), i);
+    ASSERT_TRUE(rec.WaitFor(200));
+    (*r)->Compact(150);
+    (*r)->Close();
+  }
+  Recorder rec;
+  base::SerialExecutor log("log"), apply("apply");
+  uint64_t first = 0;
+  auto r = LocalReplica::Open(o, &fs, &log, &apply, &rec, [&](uint64_t f, uint64_t l) {
+    first = f;
+    return uint64_t{180};
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(first, 151u);
+  ASSERT_TRUE(rec.WaitFor(20));
+  EXPECT_EQ(rec.applied.front().index, 181u);
+  EXPECT_EQ(rec.applied.back().index, 200u);
 }
 
 TEST(LocalReplica, AppliedIndexOutsideLogFailsOpen) {
   fs::MemFileSystem fs;
   Recorder rec;
   base::SerialExecutor log("log"), apply("apply");
-  auto r = LocalReplica::Open({.dir = "/d/log"}, &fs, &log, &apply, &rec,
+  auto r = LocalReplica::Open(Opts(), &fs, &log, &apply, &rec,
                               [](uint64_t, uint64_t) { return uint64_t{5}; });
   EXPECT_EQ(r.status().code(), base::Code::kCorruption);
 }

@@ -48,7 +48,6 @@ struct Stats {
   uint64_t last_log_term = 0;
   uint64_t first_log_index = 0;
   uint64_t snapshot_index = 0;
-  uint64_t log_size_bytes = 0;
   uint64_t proposals = 0;
   uint64_t syncs = 0;  // group commits: proposals / syncs = average batch
 };

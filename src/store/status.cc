@@ -122,8 +122,9 @@ api::Tree StoreImpl::Status() {
   raft["num_peers"] = uint64_t{0};
   raft["voter"] = true;
   raft["last_contact"] = "0";
-  raft["log_size"] = rs.log_size_bytes;
-  raft["log_size_friendly"] = Friendly(rs.log_size_bytes);
+  const uint64_t log_size = DirSize(config_.dir + "/log");
+  raft["log_size"] = log_size;
+  raft["log_size_friendly"] = Friendly(log_size);
   raft["latest_configuration"] =
       "[{Suffrage:Voter ID:" + config_.node_id + " Address:" + config_.raft_addr + "}]";
   raft["latest_configuration_index"] = uint64_t{0};

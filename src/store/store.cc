@@ -97,6 +97,9 @@ base::Status StoreImpl::Init() {
     return v;
   };
   replica::LocalReplicaOptions ro{.dir = config_.dir + "/log", .trailing_logs = 0};
+  // Entries are read back only at start-up: keep the log's decoded-entry cache small.
+  ro.log_options.cache_bytes = 1 << 20;
+  ro.log_options.segment_bytes = 32ull << 20;
   RQ_ASSIGN_OR_RETURN(replica_, replica::LocalReplica::Open(ro, fs, deps_.log, deps_.apply, this,
                                                             resolve));
   // Wait until the replay (already posted to the apply executor) has run.
