@@ -9,6 +9,7 @@ The binary comes from the RQLITED environment variable (set by ctest), else buil
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -66,16 +67,16 @@ class Node:
     """One rqlited process. Use as a context manager or call stop() yourself."""
 
     def __init__(self, data_dir=None, extra_args=None, tmp_root=None):
-        self._owned_tmp = None
+        # Logs (and the data dir, unless one is given) live in a temp dir removed by close().
+        self._owned_tmp = tempfile.mkdtemp(prefix="rqit-", dir=tmp_root)
         if data_dir is None:
-            self._owned_tmp = tempfile.mkdtemp(prefix="rqit-", dir=tmp_root)
             data_dir = os.path.join(self._owned_tmp, "data")
         self.data_dir = data_dir
         self.extra_args = list(extra_args or [])
         self.proc = None
         self.http_port = None
         self.raft_port = None
-        log_dir = self._owned_tmp or tempfile.mkdtemp(prefix="rqit-log-")
+        log_dir = self._owned_tmp
         self.stdout_path = os.path.join(log_dir, "stdout.log")
         self.stderr_path = os.path.join(log_dir, "stderr.log")
         self.start_seconds = None
@@ -151,14 +152,19 @@ class Node:
                     return int(line.split()[1])
         return None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
+    def close(self):
+        """Stops the process (SIGTERM, then SIGKILL) and removes the node's temp dir."""
         try:
             self.stop()
         finally:
             self.kill9()
+            shutil.rmtree(self._owned_tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     # -- HTTP -------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ class ApiTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.node.stop()
+        cls.node.close()
 
     def ex(self, stmts, params=""):
         return self.node.execute(stmts, params)

@@ -17,7 +17,7 @@ class BadInputTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.node.stop()
+        cls.node.close()
 
     def snapshot(self):
         return self.node.query_values("SELECT id, v FROM bi ORDER BY id")

@@ -17,7 +17,7 @@ class HttpTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.node.stop()
+        cls.node.close()
 
     def test_b41_prefix_routing(self):
         r = self.node.post_json("/db/executeXYZ", ["INSERT INTO h(v) VALUES('prefix')"])

@@ -107,7 +107,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_startup_creates_data_dir_logs_and_is_fast(self):
         data = os.path.join(self.tmp, "a", "b", " c ")
-        node = Node(data_dir="  " + data + "  ").start()
+        node = Node(tmp_root=self.tmp, data_dir="  " + data + "  ").start()
         try:
             self.assertTrue(os.path.isdir(os.path.join(self.tmp, "a", "b", " c")))
             err = node.stderr()
@@ -145,7 +145,7 @@ class LifecycleTest(unittest.TestCase):
 
     def test_sigterm_under_load_loses_no_acknowledged_write(self):
         data = os.path.join(self.tmp, "data")
-        node = Node(data_dir=data).start()
+        node = Node(tmp_root=self.tmp, data_dir=data).start()
         node.execute(["CREATE TABLE g (id INTEGER PRIMARY KEY)"])
         acked, stop = [], threading.Event()
 
@@ -172,7 +172,7 @@ class LifecycleTest(unittest.TestCase):
             for t in threads:
                 t.join(30)
             node.kill9()
-        with Node(data_dir=data).start() as n:
+        with Node(tmp_root=self.tmp, data_dir=data).start() as n:
             present = {row[0] for row in n.query_values("SELECT id FROM g")}
         self.assertFalse(set(acked) - present)
 
@@ -194,13 +194,13 @@ class LifecycleTest(unittest.TestCase):
 
     def test_restart_keeps_data_and_fk_flag(self):
         data = os.path.join(self.tmp, "data")
-        with Node(data_dir=data, extra_args=["-fk"]).start() as n:
+        with Node(tmp_root=self.tmp, data_dir=data, extra_args=["-fk"]).start() as n:
             n.execute(["CREATE TABLE p (id INTEGER PRIMARY KEY)",
                        "CREATE TABLE c (pid INTEGER REFERENCES p(id))",
                        "INSERT INTO p VALUES(1)", "INSERT INTO c VALUES(1)"])
             out = n.execute(["INSERT INTO c VALUES(99)"])
             self.assertEqual(out["results"][0]["error"], "FOREIGN KEY constraint failed")
-        with Node(data_dir=data).start() as n:
+        with Node(tmp_root=self.tmp, data_dir=data).start() as n:
             self.assertEqual(n.query_values("SELECT count(*) FROM p"), [[1]])
             self.assertEqual(n.query_values("SELECT count(*) FROM c"), [[1]])
             # Without -fk the constraint is not enforced.
@@ -209,17 +209,20 @@ class LifecycleTest(unittest.TestCase):
 
     def test_many_writes_with_small_snapshot_threshold_survive_restart(self):
         data = os.path.join(self.tmp, "data")
-        with Node(data_dir=data, extra_args=["-raft-snap", "16", "-raft-snap-int", "100ms"]).start() as n:
+        with Node(tmp_root=self.tmp, data_dir=data, extra_args=["-raft-snap", "16", "-raft-snap-int", "100ms"]).start() as n:
             n.execute(["CREATE TABLE s (id INTEGER PRIMARY KEY, v TEXT)"])
             for i in range(200):
                 n.execute([["INSERT INTO s(id, v) VALUES(?, ?)", i, "v%d" % i]])
-        with Node(data_dir=data).start() as n:
+        with Node(tmp_root=self.tmp, data_dir=data).start() as n:
             self.assertEqual(n.query_values("SELECT count(*), sum(id) FROM s"), [[200, 19900]])
 
     def test_idle_rss_within_budget(self):
         with Node(tmp_root=self.tmp).start() as n:
             n.execute(["CREATE TABLE r (x)", "INSERT INTO r VALUES(1)"])
             n.query_values("SELECT * FROM r")
+            with open("/proc/%d/maps" % n.proc.pid) as f:
+                if any(san in f.read() for san in ("libasan", "libtsan")):
+                    self.skipTest("sanitizer build: RSS budget does not apply")
             rss = n.rss_kib()
             print("\nidle RSS: %d KiB" % rss)
             self.assertLessEqual(rss, 15 * 1024)
@@ -258,7 +261,7 @@ class CrashDurabilityTest(unittest.TestCase):
         rng.seed(seed)
         all_acked = []
         for round_no in range(self.ROUNDS):
-            node = Node(data_dir=data).start()
+            node = Node(tmp_root=self.tmp, data_dir=data).start()
             try:
                 if round_no == 0:
                     node.execute(["CREATE TABLE k (id INTEGER PRIMARY KEY, w INTEGER)"])
@@ -281,7 +284,7 @@ class CrashDurabilityTest(unittest.TestCase):
                 all_acked.extend(acked)
             finally:
                 node.kill9()
-        node = Node(data_dir=data).start()
+        node = Node(tmp_root=self.tmp, data_dir=data).start()
         try:
             present = {row[0] for row in node.query_values("SELECT id FROM k")}
             missing = set(all_acked) - present
