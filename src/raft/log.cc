@@ -88,6 +88,16 @@ uint64_t RaftLog::FindConflict(const std::vector<Entry>& entries) const {
   return 0;
 }
 
+uint64_t RaftLog::FindConflictByTerm(uint64_t index, uint64_t term) const {
+  index = std::min(index, LastIndex());
+  while (index > 0) {
+    std::optional<uint64_t> t = Term(index);
+    if (!t || *t <= term) return index;
+    --index;
+  }
+  return 0;
+}
+
 std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t prev_index, uint64_t prev_term,
                                              const std::vector<Entry>& entries) {
   if (!MatchTerm(prev_index, prev_term)) return std::nullopt;

@@ -37,6 +37,9 @@ class RaftLog {
                                       const std::vector<Entry>& entries);
   // Appends to the unstable tail, truncating any conflicting suffix. Returns LastIndex().
   uint64_t Append(const std::vector<Entry>& entries);
+  // The largest index <= index whose term is <= term (or the first unknown one going down):
+  // lets a rejection skip a whole divergent term instead of one entry per round trip.
+  uint64_t FindConflictByTerm(uint64_t index, uint64_t term) const;
   // First index in `entries` whose term conflicts with (or is beyond) the log; 0 if none.
   uint64_t FindConflict(const std::vector<Entry>& entries) const;
 

@@ -415,7 +415,9 @@ void Raft::HandleAppendEntries(const Message& m) {
   } else {
     resp.index = m.index;
     resp.reject = true;
-    resp.reject_hint = std::min(m.index, log_.LastIndex());
+    // Point the leader at the last entry that can possibly match: skip our entries whose term
+    // is above the leader's term at m.index (they are all divergent).
+    resp.reject_hint = log_.FindConflictByTerm(std::min(m.index, log_.LastIndex()), m.log_term);
     resp.log_term = log_.TermOrZero(resp.reject_hint);
   }
   Send(std::move(resp));

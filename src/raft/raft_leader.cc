@@ -103,7 +103,10 @@ void Raft::LeaderAppResp(const Message& m, Progress* pr) {
   NodeId from = m.from;
   pr->recent_active = true;
   if (m.reject) {
-    if (pr->MaybeDecrTo(m.index, m.reject_hint)) {
+    // Likewise skip our own entries with a term above the follower's at the hint.
+    uint64_t hint = m.reject_hint;
+    if (m.log_term > 0) hint = log_.FindConflictByTerm(hint, m.log_term);
+    if (pr->MaybeDecrTo(m.index, hint)) {
       if (pr->state == ProgressState::kReplicate) pr->BecomeProbe();
       MaybeSendAppend(from, true);
     }

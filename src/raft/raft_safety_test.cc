@@ -251,9 +251,12 @@ RunResult RunChaos(uint64_t seed, const TestingKnobs& knobs, int steps) {
 constexpr int kSeeds = 200;
 constexpr int kSteps = 20000;
 
+// RQ_CHAOS_SEEDS=N (and RQ_CHAOS_START=S) runs more seeds, for a long exploration.
 TEST(Figure3, SafetyPropertiesHoldUnderRandomFaults) {
   uint64_t total_commits = 0;
-  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+  uint64_t start = getenv("RQ_CHAOS_START") ? std::stoull(getenv("RQ_CHAOS_START")) : 1;
+  uint64_t seeds = getenv("RQ_CHAOS_SEEDS") ? std::stoull(getenv("RQ_CHAOS_SEEDS")) : kSeeds;
+  for (uint64_t seed = start; seed < start + seeds; ++seed) {
     RunResult r = RunChaos(seed, TestingKnobs{}, kSteps);
     ASSERT_EQ(r.violation, "") << "seed " << seed << ": " << r.detail;
     ASSERT_TRUE(r.live) << "seed " << seed << ": no progress after the faults stopped\n"
@@ -261,7 +264,7 @@ TEST(Figure3, SafetyPropertiesHoldUnderRandomFaults) {
     total_commits += r.committed;
     if (getenv("RQ_CHAOS_VERBOSE")) printf("seed %lu committed %lu\n", seed, r.committed);
   }
-  EXPECT_GT(total_commits, kSeeds * 20u) << "runs made too little progress to mean anything";
+  EXPECT_GT(total_commits, seeds * 20u) << "runs made too little progress to mean anything";
 }
 
 // The checkers bite: with a deliberate bug on, some seed violates a Figure 3 property.
@@ -279,7 +282,7 @@ std::string FirstViolation(const TestingKnobs& knobs, int seeds) {
 void ExpectCaught(const TestingKnobs& knobs) {
   EXPECT_DEATH(
       {
-        std::string v = FirstViolation(knobs, 300);
+        std::string v = FirstViolation(knobs, 3000);
         if (!v.empty()) {
           fprintf(stderr, "violation: %s\n", v.c_str());
           abort();
