@@ -295,5 +295,54 @@ class CrashDurabilityTest(unittest.TestCase):
             node.stop()
 
 
+    def test_kill9_applies_each_acknowledged_write_exactly_once(self):
+        """Non-idempotent writes (n = n + 1): after crashes and restarts the counter must lie
+        between the number of acknowledged increments and the number sent (no loss, no replay
+        applying an entry twice)."""
+        data = os.path.join(self.tmp, "data")
+        acked_total, sent_total = 0, 0
+        for round_no in range(3):
+            node = Node(tmp_root=self.tmp, data_dir=data).start()
+            try:
+                if round_no == 0:
+                    node.execute(["CREATE TABLE ctr (id INTEGER PRIMARY KEY, n INTEGER)",
+                                  "INSERT INTO ctr VALUES(1, 0)"])
+                n = node.query_values("SELECT n FROM ctr")[0][0]
+                self.assertGreaterEqual(n, acked_total, "acknowledged increments lost")
+                self.assertLessEqual(n, sent_total, "an increment was applied twice")
+                counts = {"acked": 0, "sent": 0}
+                lock, stop = threading.Lock(), threading.Event()
+
+                def writer():
+                    while not stop.is_set():
+                        with lock:
+                            counts["sent"] += 1
+                        try:
+                            r = node.post_json("/db/execute",
+                                               ["UPDATE ctr SET n = n + 1 WHERE id = 1"], timeout=5)
+                        except OSError:
+                            return
+                        if r.status == 200 and "error" not in r.text:
+                            with lock:
+                                counts["acked"] += 1
+
+                threads = [threading.Thread(target=writer) for _ in range(6)]
+                for t in threads:
+                    t.start()
+                wait_until(lambda: counts["acked"] >= 50, 20, what="acknowledged increments")
+                time.sleep(random.uniform(0.0, 0.3))  # the random moment of the crash
+                node.kill9()
+                stop.set()
+                for t in threads:
+                    t.join(30)
+                acked_total += counts["acked"]
+                sent_total += counts["sent"]
+            finally:
+                node.close()
+        with Node(tmp_root=self.tmp, data_dir=data).start() as node:
+            n = node.query_values("SELECT n FROM ctr")[0][0]
+        self.assertGreaterEqual(n, acked_total)
+        self.assertLessEqual(n, sent_total)
+
 if __name__ == "__main__":
     unittest.main()
