@@ -170,6 +170,44 @@ class PtyShell:
         os.close(self.master)
 
 
+class Redirector:
+    """An HTTP listener (own thread) that answers every request with 301 to `target` + path, as a
+    follower told to redirect would. Counts the requests it saw."""
+
+    def __init__(self, target_fn):
+        import http.server
+        import threading
+        outer = self
+        self.count = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _redirect(self):
+                outer.count += 1
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                self.send_response(301)
+                self.send_header("Location", target_fn() + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_DELETE = _redirect
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class ShellTestBase(unittest.TestCase):
     root = None
     node = None
@@ -409,6 +447,33 @@ class ConnectionTest(ShellTestBase):
             self.assertIn("| 2 |", sh.run("SELECT 2;", self.prompt()))
         finally:
             other.stop()
+
+    def test_follows_301_with_method_and_body(self):
+        red = Redirector(lambda: "http://" + self.node.addr)
+        try:
+            sh = PtyShell(["-p", str(red.port)], self.home)
+            self.shells.append(sh)
+            prompt = "127.0.0.1:%d> " % red.port
+            sh.expect(re.escape(prompt) + "$")
+            self.assertRegex(sh.run("CREATE TABLE IF NOT EXISTS r301 (x);", prompt), r"^\d+ rows? affected\n$")
+            self.assertEqual(sh.run("INSERT INTO r301 VALUES(301);", prompt), "1 row affected\n")
+            self.assertIn("| 301 |", sh.run("SELECT x FROM r301;", prompt))
+            self.assertEqual(sh.run(".ready", prompt), "ready\n")
+            self.assertGreaterEqual(red.count, 5)
+        finally:
+            red.close()
+
+    def test_redirect_loop_is_bounded(self):
+        holder = {}
+        red = Redirector(lambda: "http://127.0.0.1:%d" % holder["port"])
+        holder["port"] = red.port
+        try:
+            r = subprocess.run([RQLITE, "-p", str(red.port)], input="", text=True, capture_output=True,
+                               timeout=60, env=dict(os.environ, HOME=self.home))
+            self.assertEqual(r.stdout, "ERR! maximum leader redirect limit exceeded\n")
+            self.assertEqual(red.count, 22)  # the first request + 21 redirects followed
+        finally:
+            red.close()
 
     def test_http_timeout(self):
         # A listener that accepts but never answers: -t bounds the wait.
