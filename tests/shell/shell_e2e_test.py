@@ -345,6 +345,9 @@ class SessionTest(ShellTestBase):
             text = f.read()
         self.assertIn("URL: http://%s/status?pretty\nStatus: 200 OK" % self.node.addr, text)
         self.assertIn("URL: http://%s/readyz" % self.node.addr, text)
+        sh.send(".EXIT")  # dot-commands are case-insensitive
+        sh.expect("bye~")
+        self.assertEqual(sh.wait_exit(), 0)
 
     def test_files_backup_dump_restore_read_output_boot(self):
         sh = self.start()
