@@ -81,20 +81,36 @@ class Harness {
     uint64_t dice = rng_.Uniform(100);
     Trace("step dice=%d %s segs=%zu\n", static_cast<int>(dice), Describe(current_).c_str(),
           log_->segment_count());
+    // Sometimes the next write fails: the log must report it, and the owner crashes.
+    bool inject = dice < 85 && rng_.Bernoulli(0.03);
+    if (inject) fs_.FailNextWrites(1);
+    base::Status st;
     if (dice < 45) {
-      DoAppend();
+      st = DoAppend();
     } else if (dice < 60) {
-      DoHardState();
+      st = DoHardState();
     } else if (dice < 85) {
-      ASSERT_TRUE(log_->Sync().ok());
-      durable_ = current_;
-      unsynced_.clear();
+      st = log_->Sync();
+      if (st.ok()) {
+        durable_ = current_;
+        unsynced_.clear();
+      }
     } else if (dice < 92) {
       DoSnapshot();
     } else {
       uint64_t idx = rng_.Uniform(current_.snap.index + 1);
       Trace("compact %d\n", static_cast<int>(idx));
       ASSERT_TRUE(log_->Compact(idx).ok());
+    }
+    if (inject) fs_.FailNextWrites(0);
+    if (!st.ok()) {
+      ASSERT_TRUE(inject) << "seed " << seed_ << ": " << st.ToString();
+      ASSERT_EQ(st.code(), base::Code::kIoError) << st.ToString();
+      ASSERT_EQ(log_->Sync().code(), base::Code::kIoError) << "seed " << seed_ << ": not sticky";
+      ++write_failures_;
+      Trace("write failure: %s\n", st.ToString().c_str());
+      CrashAndCheck();
+      return;
     }
     ASSERT_EQ(Read(*log_), current_) << "seed " << seed_ << " live state diverged";
   }
@@ -133,6 +149,7 @@ class Harness {
   Log& log() { return *log_; }
   base::Random& rng() { return rng_; }
   int crashes() const { return crashes_; }
+  int write_failures() const { return write_failures_; }
 
  private:
   std::string RandomData() {
@@ -144,7 +161,7 @@ class Harness {
     return s;
   }
 
-  void DoAppend() {
+  base::Status DoAppend() {
     uint64_t first = current_.snap.index + 1;
     uint64_t from = current_.last() + 1;
     if (rng_.Bernoulli(0.3)) from = first + rng_.Uniform(from - first + 1);
@@ -156,21 +173,21 @@ class Harness {
       ents.push_back(raft::Entry{max_term_, from + i, type, RandomData()});
     }
     Trace("append %d..%d\n", static_cast<int>(from), static_cast<int>(from + n - 1));
-    ASSERT_TRUE(log_->Append(ents).ok());
     for (const auto& e : ents) {
       current_.Apply(e);
       unsynced_.push_back(e);
     }
+    return log_->Append(ents);
   }
 
-  void DoHardState() {
+  base::Status DoHardState() {
     raft::HardState hs = current_.hs;
     hs.term = std::max(hs.term, max_term_) + rng_.Uniform(2);
     hs.vote = rng_.Uniform(4);
     hs.commit = std::max(hs.commit, current_.snap.index + rng_.Uniform(3));
-    ASSERT_TRUE(log_->SetHardState(hs).ok());
     if (hs != current_.hs) unsynced_.push_back(hs);
     current_.hs = hs;
+    return log_->SetHardState(hs);
   }
 
   void DoSnapshot() {
@@ -205,10 +222,11 @@ class Harness {
   std::vector<Mutation> unsynced_;
   uint64_t max_term_ = 1;
   int crashes_ = 0;
+  int write_failures_ = 0;
 };
 
 TEST(RaftlogCrash, SyncedStateSurvivesEveryCrash) {
-  int total_crashes = 0;
+  int total_crashes = 0, total_write_failures = 0;
   base::SetLogLevel(base::LogLevel::kError);
   for (uint64_t seed = 1; seed <= 1000; ++seed) {
     Harness h(seed);
@@ -221,8 +239,10 @@ TEST(RaftlogCrash, SyncedStateSurvivesEveryCrash) {
     h.CrashAndCheck();
     if (::testing::Test::HasFatalFailure()) return;
     total_crashes += h.crashes();
+    total_write_failures += h.write_failures();
   }
   EXPECT_GT(total_crashes, 10000);
+  EXPECT_GT(total_write_failures, 1000);
 }
 
 struct RecordLoc {
