@@ -122,10 +122,7 @@ api::Response StoreImpl::ApplyCommand(const command::Command& cmd, uint64_t inde
       EngineOutcome out;
       {
         Engine engine(writer_.get(), deps_.clock, deadline);
-        for (const auto& st : cmd.statements) {
-          if (st.sql.empty()) continue;
-          out.results.push_back(engine.QueryOne(st, cmd.qualify_columns, true));
-        }
+        out = engine.Query(cmd.statements, cmd.qualify_columns);  // read-only checks on
       }
       if (began) writer_->Exec("COMMIT").IgnoreError();
       return api::Response{{}, std::move(out.results), 0};
