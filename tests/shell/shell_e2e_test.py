@@ -170,6 +170,25 @@ class PtyShell:
         os.close(self.master)
 
 
+class cleanup_on_failure:
+    """In setUpClass: if setup fails or skips, stop the node; on a skip also remove the temp dir
+    (a failure keeps it, with the node's log). unittest runs tearDownClass only after a
+    successful setUpClass."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.cls.node.stop()
+            if issubclass(exc_type, unittest.SkipTest):
+                shutil.rmtree(self.cls.root, ignore_errors=True)
+        return False
+
+
 class Redirector:
     """An HTTP listener (own thread) that answers every request with 301 to `target` + path, as a
     follower told to redirect would. Counts the requests it saw."""
@@ -216,7 +235,8 @@ class ShellTestBase(unittest.TestCase):
     def setUpClass(cls):
         cls.root = tempfile.mkdtemp(prefix="rqlite_shell_e2e_")
         cls.node = Node(cls.root, "node1")
-        cls.node.wait_ready()
+        with cleanup_on_failure(cls):
+            cls.node.wait_ready()
 
     @classmethod
     def tearDownClass(cls):
@@ -544,7 +564,8 @@ class AuthTest(ShellTestBase):
         with open(auth, "w") as f:
             json.dump([{"username": "bob", "password": "secret", "perms": ["all"]}], f)
         cls.node = Node(cls.root, "authnode", ["-auth", auth])
-        cls.node.wait_ready(headers={"Authorization": "Basic Ym9iOnNlY3JldA=="})
+        with cleanup_on_failure(cls):
+            cls.node.wait_ready(headers={"Authorization": "Basic Ym9iOnNlY3JldA=="})
 
     def test_bad_credentials_give_401(self):
         sh = self.start(["-p", str(self.node.http_port), "-u", "bob:wrong"])
@@ -585,18 +606,19 @@ class TlsTest(ShellTestBase):
         c = cls.certs
         cls.node = Node(cls.root, "tlsnode", ["-http-cert", c["server.pem"], "-http-key", c["server.key"],
                                               "-http-ca-cert", c["ca.pem"], "-http-verify-client"])
-        deadline = time.time() + 60
-        while True:
-            r = subprocess.run(["curl", "-sf", "--cacert", c["ca.pem"], "--cert", c["client.pem"],
-                                "--key", c["client.key"], "https://%s/readyz" % cls.node.addr],
-                               capture_output=True, timeout=10)
-            if r.returncode == 0:
-                break
-            if cls.node.proc.poll() is not None:
-                cls.node.skip_if_unsupported()
-            if time.time() > deadline or cls.node.proc.poll() is not None:
-                raise RuntimeError("TLS rqlited not ready (see %s)" % cls.node.log.name)
-            time.sleep(0.1)
+        with cleanup_on_failure(cls):
+            deadline = time.time() + 60
+            while True:
+                r = subprocess.run(["curl", "-sf", "--cacert", c["ca.pem"], "--cert", c["client.pem"],
+                                    "--key", c["client.key"], "https://%s/readyz" % cls.node.addr],
+                                   capture_output=True, timeout=10)
+                if r.returncode == 0:
+                    break
+                if cls.node.proc.poll() is not None:
+                    cls.node.skip_if_unsupported()
+                if time.time() > deadline or cls.node.proc.poll() is not None:
+                    raise RuntimeError("TLS rqlited not ready (see %s)" % cls.node.log.name)
+                time.sleep(0.1)
 
     def https_args(self, *extra):
         return ["-s", "https", "-p", str(self.node.http_port), *extra]
