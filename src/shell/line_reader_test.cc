@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +24,8 @@ TEST(HistoryTest, PruneDedupesFiltersAndKeepsNewest) {
 }
 
 TEST(HistoryTest, WriteReadRoundTripAndZeroDeletes) {
-  std::string path = TempDir() + "/.rqlite_history";
+  const std::string dir = TempDir();
+  std::string path = dir + "/.rqlite_history";
   ASSERT_TRUE(WriteHistoryFile(path, {"SELECT 1", "SELECT 2", "SELECT 2", ".tables"}, 100).ok());
   std::ifstream f(path);
   std::string raw((std::istreambuf_iterator<char>(f)), {});
@@ -32,6 +34,7 @@ TEST(HistoryTest, WriteReadRoundTripAndZeroDeletes) {
   ASSERT_TRUE(WriteHistoryFile(path, {"x"}, 0).ok());
   EXPECT_NE(access(path.c_str(), F_OK), 0);
   EXPECT_TRUE(ReadHistoryFile(path).empty());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HistoryTest, SizeFromEnv) {

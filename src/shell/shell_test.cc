@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -46,8 +47,15 @@ class ShellTest : public ::testing::Test {
   std::string TempPath(const std::string& name) {
     char tmpl[] = "/tmp/shell_test_XXXXXX";
     std::string dir = mkdtemp(tmpl);
+    temp_dirs_.push_back(dir);
     return dir + "/" + name;
   }
+  void TearDown() override {
+    shell_.reset();  // closes any .output file first
+    for (const auto& d : temp_dirs_) std::filesystem::remove_all(d);
+  }
+
+  std::vector<std::string> temp_dirs_;
 
   std::ostringstream out_;
   FakeTransport* fake_ = nullptr;
