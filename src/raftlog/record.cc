@@ -56,6 +56,10 @@ class Reader {
   bool ok_ = true;
 };
 
+// Indexes and terms beyond this are refused as corrupt, which keeps recovery's arithmetic far
+// from overflow.
+constexpr uint64_t kMaxIndex = 1ull << 62;
+
 base::Status Bad(const char* what) {
   return base::Corruption(std::string("raftlog: malformed ") + what + " record payload");
 }
@@ -157,6 +161,7 @@ base::Status DecodeEntryHeader(std::string_view payload, uint64_t* term, uint64_
   *term = LoadU64(payload.data());
   *index = LoadU64(payload.data() + 8);
   if (static_cast<uint8_t>(payload[16]) > 2) return Bad("entry (unknown entry type)");
+  if (*index == 0 || *index >= kMaxIndex || *term >= kMaxIndex) return Bad("entry (index/term)");
   return base::Status::Ok();
 }
 
@@ -182,6 +187,7 @@ base::Result<raft::SnapshotMeta> DecodeSnapshotMeta(std::string_view payload) {
   Reader r(payload);
   raft::SnapshotMeta m;
   if (!GetSnapshotMeta(&r, &m) || r.remaining() != 0) return Bad("snapshot");
+  if (m.index >= kMaxIndex || m.term >= kMaxIndex) return Bad("snapshot (index/term)");
   return m;
 }
 
@@ -204,6 +210,9 @@ base::Result<SegmentStart> DecodeSegmentStart(std::string_view payload) {
   s.hard_state.commit = r.U64();
   if (!r.ok() || !GetSnapshotMeta(&r, &s.snapshot) || r.remaining() != 0) {
     return Bad("segment start");
+  }
+  if (s.prev_index >= kMaxIndex || s.prev_term >= kMaxIndex || s.snapshot.index >= kMaxIndex) {
+    return Bad("segment start (index/term)");
   }
   return s;
 }
