@@ -139,6 +139,7 @@ NodeId Node::leader() const { return raft_->leader(); }
 Role Node::role() const { return raft_->role(); }
 uint64_t Node::commit() const { return raft_->log().committed(); }
 uint64_t Node::applied() const { return raft_->log().applied(); }
+uint64_t Node::last_index() const { return raft_->log().LastIndex(); }
 ConfState Node::conf() const { return raft_->tracker().conf(); }
 
 NodeStatus Node::Status() const {

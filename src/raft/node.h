@@ -162,6 +162,9 @@ class Node {
   Role role() const;
   uint64_t commit() const;
   uint64_t applied() const;
+  // Index of the last entry in the log (stable or not). On a leader, right after a successful
+  // Propose this is the index the proposal will have if it commits.
+  uint64_t last_index() const;
   ConfState conf() const;
   NodeStatus Status() const;
 

@@ -131,6 +131,80 @@ struct RunResult {
   uint64_t committed = 0;
 };
 
+// One random fault or action. Per mille: tick 150, ready 250, deliver 450 (up to 3 messages,
+// mildly reordered, dropped or duplicated), propose 80, partition 20, crash 15 (half of them
+// in the middle of a Ready), compact 20, transfer leadership 3, read index 12.
+void RandomAction(Cluster& c, base::Random& rnd, const std::vector<NodeId>& ids, double drop,
+                  const std::string& tag) {
+  auto any = [&] { return ids[rnd.Uniform(ids.size())]; };
+  uint64_t r = rnd.Uniform(1000);
+  if (r < 150) {
+    c.Tick(any());
+  } else if (r < 400) {
+    c.ProcessReady(any());
+  } else if (r < 850) {
+    for (int k = 0; k < 3 && !c.queue().empty(); ++k) {
+      size_t i = rnd.Uniform(std::min<size_t>(c.queue().size(), 4));
+      if (rnd.Bernoulli(drop)) {
+        c.DropAt(i);
+        continue;
+      }
+      if (rnd.Bernoulli(0.02)) c.queue().push_back(c.queue()[i]);
+      c.DeliverAt(i);
+    }
+  } else if (r < 930) {
+    c.node(any()).Propose(tag).IgnoreError();
+  } else if (r < 950) {
+    NodeId a = any(), b = any();
+    if (rnd.Bernoulli(0.5)) {
+      c.Heal();
+    } else if (rnd.Bernoulli(0.5)) {
+      c.Isolate(a);
+    } else if (a != b) {
+      c.Cut(a, b);
+    }
+  } else if (r < 965) {
+    NodeId id = any();
+    if (rnd.Bernoulli(0.5)) {
+      c.Restart(id);
+    } else {
+      c.CrashDuringReady(id);
+    }
+  } else if (r < 985) {
+    NodeId id = any();
+    uint64_t applied = c.node(id).applied();
+    if (applied > c.peer(id).storage.Snapshot().index && !c.node(id).HasReady()) {
+      c.Compact(id, applied, rnd.Uniform(4));
+    }
+  } else if (r < 988) {
+    NodeId leader = c.Leader();
+    if (leader != kNoNode) c.node(leader).TransferLeadership(any()).IgnoreError();
+  } else {
+    c.node(any()).ReadIndex("r" + tag);
+  }
+}
+
+// Liveness: once the faults stop, a leader is elected and a new proposal commits everywhere.
+void CheckLiveness(Cluster& c, RunResult* res) {
+  c.Heal();
+  for (int round = 0; round < 300 && !res->live; ++round) {
+    for (NodeId id : c.ids()) c.Tick(id);
+    c.Stabilize();
+    NodeId leader = c.Leader();
+    if (leader == kNoNode) continue;
+    uint64_t target = c.node(leader).commit() + 1;
+    if (!c.node(leader).Propose("final").ok()) continue;
+    c.Stabilize();
+    bool all = true;
+    for (NodeId id : c.ids()) all = all && c.node(id).applied() >= target;
+    res->live = all;
+    res->committed = c.node(leader).commit();
+  }
+  if (!res->live) {
+    for (NodeId id : c.ids()) res->detail += testing::DescribeStatus(c.node(id));
+  }
+}
+
 RunResult RunChaos(uint64_t seed, const TestingKnobs& knobs, int steps) {
   base::Random rnd(seed);
   Config cfg;
@@ -144,104 +218,16 @@ RunResult RunChaos(uint64_t seed, const TestingKnobs& knobs, int steps) {
   Cluster c(ids, cfg, true, seed);
   c.report_snapshots = true;
   SafetyChecker chk;
-  int cur_step = 0;
-  const char* last_op = "";
-  bool verbose = getenv("RQ_CHAOS_TRACE") != nullptr;
-  c.on_ready = [&](NodeId id, const Ready& rd, const Peer& p) {
-    chk.OnReady(id, rd, p);
-    if (verbose && rd.soft_state) {
-      printf("step %d op %s: node %lu -> %s term %lu lead %lu commit %lu\n", cur_step, last_op, id,
-             RoleName(rd.soft_state->role), p.node->term(), rd.soft_state->leader,
-             p.node->commit());
-    }
-  };
+  c.on_ready = [&](NodeId id, const Ready& rd, const Peer& p) { chk.OnReady(id, rd, p); };
   double drop = 0.05 * rnd.Uniform(4);
-  auto any = [&] { return ids[rnd.Uniform(ids.size())]; };
   for (int step = 0; step < steps && chk.violation().empty(); ++step) {
-    // Per mille: tick 150, ready 250, deliver 450, propose 80, partition 20, crash 15,
-    // compact 20, transfer 3, read index 12.
-    uint64_t r = rnd.Uniform(1000);
-    cur_step = step;
-    last_op = r < 150 ? "tick" : r < 400 ? "ready" : r < 850 ? "deliver" : r < 930 ? "propose"
-            : r < 950 ? "partition" : r < 965 ? "crash" : r < 985 ? "compact"
-            : r < 988 ? "transfer" : "read";
-    if (r < 150) {
-      c.Tick(any());
-    } else if (r < 400) {
-      c.ProcessReady(any());
-    } else if (r < 850) {
-      for (int k = 0; k < 3; ++k) {
-        auto& q = c.queue();
-        if (q.empty()) break;
-        size_t i = rnd.Uniform(std::min<size_t>(q.size(), 4));  // mild reordering
-        if (rnd.Bernoulli(drop)) {
-          c.DropAt(i);
-        } else {
-          if (rnd.Bernoulli(0.02)) q.push_back(q[i]);  // duplicate
-          c.DeliverAt(i);
-        }
-      }
-    } else if (r < 930) {
-      c.node(any()).Propose("s" + std::to_string(seed) + "-" + std::to_string(step)).IgnoreError();
-    } else if (r < 950) {
-      if (rnd.Bernoulli(0.5)) {
-        c.Heal();
-      } else if (rnd.Bernoulli(0.5)) {
-        c.Isolate(any());
-      } else {
-        NodeId a = any(), b = any();
-        if (a != b) c.Cut(a, b);
-      }
-    } else if (r < 965) {
-      NodeId id = any();
-      if (rnd.Bernoulli(0.5)) {
-        c.Restart(id);
-      } else {
-        c.CrashDuringReady(id);
-      }
-    } else if (r < 985) {
-      NodeId id = any();
-      uint64_t applied = c.node(id).applied();
-      if (applied > c.peer(id).storage.Snapshot().index && !c.node(id).HasReady()) {
-        c.Compact(id, applied, rnd.Uniform(4));
-      }
-    } else if (r < 988) {
-      NodeId leader = c.Leader();
-      if (leader != kNoNode) c.node(leader).TransferLeadership(any()).IgnoreError();
-    } else {
-      c.node(any()).ReadIndex("r" + std::to_string(step));
-    }
+    RandomAction(c, rnd, ids, drop, "s" + std::to_string(seed) + "-" + std::to_string(step));
     if (step % 50 == 0) chk.CheckLogMatching(c);
-    if (verbose && step % 200 == 0 && c.Leader() != kNoNode) {
-      printf("step %d queue %zu drop %.2f\n%s", step, c.queue().size(), drop,
-             testing::DescribeStatus(c.node(c.Leader())).c_str());
-    }
   }
   chk.CheckLogMatching(c);
-  if (getenv("RQ_CHAOS_VERBOSE")) {
-    printf("queue %zu\n", c.queue().size());
-    for (NodeId id : ids) printf("%s", testing::DescribeStatus(c.node(id)).c_str());
-  }
   RunResult res{chk.violation(), chk.detail(), false, 0};
   if (!res.violation.empty()) return res;
-  // Liveness: once the faults stop, a leader is elected and a new proposal commits everywhere.
-  c.Heal();
-  for (int round = 0; round < 300 && !res.live; ++round) {
-    for (NodeId id : ids) c.Tick(id);
-    c.Stabilize();
-    NodeId leader = c.Leader();
-    if (leader == kNoNode) continue;
-    uint64_t target = c.node(leader).commit() + 1;
-    if (!c.node(leader).Propose("final").ok()) continue;
-    c.Stabilize();
-    bool all = true;
-    for (NodeId id : ids) all = all && c.node(id).applied() >= target;
-    res.live = all;
-    res.committed = c.node(leader).commit();
-  }
-  if (!res.live) {
-    for (NodeId id : ids) res.detail += testing::DescribeStatus(c.node(id));
-  }
+  CheckLiveness(c, &res);
   std::string why;
   if (!c.StateMachinesConsistent(&why)) res.violation = "StateMachineSafety: " + why;
   if (res.violation.empty() && !chk.violation().empty()) res.violation = chk.violation();
@@ -262,7 +248,6 @@ TEST(Figure3, SafetyPropertiesHoldUnderRandomFaults) {
     ASSERT_TRUE(r.live) << "seed " << seed << ": no progress after the faults stopped\n"
                         << r.detail;
     total_commits += r.committed;
-    if (getenv("RQ_CHAOS_VERBOSE")) printf("seed %lu committed %lu\n", seed, r.committed);
   }
   EXPECT_GT(total_commits, seeds * 20u) << "runs made too little progress to mean anything";
 }
