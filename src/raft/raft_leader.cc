@@ -235,8 +235,12 @@ void Raft::SendTimeoutNow(NodeId to) {
 void Raft::FlushBroadcast() {
   if (bcast_pending_ && role_ == Role::kLeader) {
     for (const auto& [id, pr] : tracker_.progress()) {
-      // New entries go to everyone; an empty MsgApp only to tell a new commit index.
-      if (id != id_) MaybeSendAppend(id, pr.sent_commit < log_.committed());
+      if (id == id_) continue;
+      // New entries go to everyone; an empty MsgApp only to tell a new commit index. In
+      // replicate state, keep sending (pipelining) until the inflight window is full.
+      bool sent = MaybeSendAppend(id, pr.sent_commit < log_.committed());
+      while (sent && pr.state == ProgressState::kReplicate && MaybeSendAppend(id, false)) {
+      }
     }
   }
   bcast_pending_ = false;
