@@ -68,8 +68,10 @@ struct Config {
   int heartbeat_ticks = 1;   // REQUIRES: < election_ticks
   bool pre_vote = true;
   bool check_quorum = true;
-  // Entries before this index were already applied by the application (e.g. from a snapshot
-  // or a previous run); committed_entries start after it.
+  // Entries up to this index were already applied by the application (e.g. from a snapshot
+  // or a previous run); committed_entries start after it. It may exceed the stored hard
+  // state's commit (commit-only changes are not synced): the commit index is raised to it.
+  // REQUIRES: applied <= the storage's last index.
   uint64_t applied = 0;
   uint64_t max_size_per_msg = 1 << 20;       // bytes of entry data per MsgApp
   size_t max_inflight_msgs = 256;            // MsgApp in flight per follower (replicate state)

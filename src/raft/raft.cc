@@ -64,7 +64,13 @@ Raft::Raft(const Config& config, Storage* storage, base::Random* random)
     CHECK_LE(hs.commit, log_.LastIndex()) << "hard state commit beyond the stored log";
     CommitTo(hs.commit);
   }
-  if (config_.applied > log_.applied()) log_.AppliedTo(std::min(config_.applied, log_.committed()));
+  if (config_.applied > log_.applied()) {
+    // Applied entries were committed: the commit index in the hard state may lag (it is not
+    // synced on its own), so never re-apply what the application already has.
+    CHECK_LE(config_.applied, log_.LastIndex()) << "applied index beyond the stored log";
+    CommitTo(config_.applied);
+    log_.AppliedTo(config_.applied);
+  }
   conf_changed_ = false;
   BecomeFollower(term_, kNoNode);
 }

@@ -313,5 +313,40 @@ TEST(Snapshot, FollowerRestoresFromSnapshotAndCatchesUp) {
   EXPECT_EQ(c.node(3).conf().voters, (std::vector<NodeId>{1, 2, 3}));
 }
 
+// The hard state's commit index is not synced on its own, so after a crash the application
+// may have applied more than the stored commit: those entries must not be applied again.
+TEST(Restart, AppliedBeyondStoredCommitIsNotReapplied) {
+  MemoryStorage storage;
+  std::vector<Entry> ents;
+  for (NodeId p : {1, 2, 3}) {
+    ents.push_back(Entry{1, ents.size() + 1, EntryType::kConfChange,
+                         EncodeConfChange(ConfChange{ConfChangeType::kAddVoter, p, ""})});
+  }
+  for (int i = 0; i < 3; ++i) ents.push_back(Entry{2, ents.size() + 1, EntryType::kNormal, "x"});
+  ASSERT_TRUE(storage.Append(ents).ok());
+  storage.SetHardState(HardState{2, 1, 3});
+  base::Random rnd(1);
+  Config cfg;
+  cfg.id = 1;
+  cfg.applied = 5;
+  Node n(cfg, &storage, &rnd);
+  EXPECT_EQ(n.commit(), 5u);
+  EXPECT_EQ(n.applied(), 5u);
+  Ready rd = n.GetReady();
+  EXPECT_TRUE(rd.committed_entries.empty());
+  n.Advance(rd);
+  // Index 6 arrives as committed from the leader and is the first one handed out.
+  Message hb;
+  hb.type = MessageType::kHeartbeat;
+  hb.from = 2;
+  hb.to = 1;
+  hb.term = 2;
+  hb.commit = 6;
+  ASSERT_TRUE(n.Step(hb).ok());
+  rd = n.GetReady();
+  ASSERT_EQ(rd.committed_entries.size(), 1u);
+  EXPECT_EQ(rd.committed_entries[0].index, 6u);
+}
+
 }  // namespace
 }  // namespace raft
