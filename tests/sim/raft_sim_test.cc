@@ -48,7 +48,7 @@ TEST(RaftSim, QuietClusterMakesProgress) {
 
 // The fixed seed set of the default suite: swarm faults over 1..7-node clusters.
 TEST(RaftSim, FixedSeedsHaveNoViolations) {
-  const int kSeeds = 120;
+  const int kSeeds = 300;
   const int64_t kSimSeconds = 30;
   int faulty = 0;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
