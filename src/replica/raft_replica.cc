@@ -1,0 +1,408 @@
+// replica/raft_replica.cc — see raft_replica.h for the contract and DESIGN_raft.md for the loop.
+#include "replica/raft_replica.h"
+
+#include <utility>
+
+#include "base/check.h"
+#include "base/log.h"
+
+namespace replica {
+
+struct RaftReplica::Batch {
+  bool must_sync = false;
+  std::vector<raft::Message> messages;     // sent after the Sync
+  std::vector<Committed> committed;        // kNormal entries, in index order
+  uint64_t applied_upto = 0;               // last committed index of any type (0: none)
+  std::vector<std::pair<uint64_t, base::Status>> dropped;  // token → why
+  std::vector<std::pair<ReadIndexCallback, base::Status>> read_failures;
+  std::vector<std::pair<uint64_t, ReadIndexCallback>> read_waits;  // read index → callback
+  bool closing = false;  // fail every read still waiting for its index to be applied
+  bool empty_for_apply() const {
+    return !closing && committed.empty() && applied_upto == 0 && dropped.empty() && read_failures.empty() &&
+           read_waits.empty();
+  }
+};
+
+namespace {
+
+Role ToRole(raft::Role r) {
+  switch (r) {
+    case raft::Role::kLeader: return Role::kLeader;
+    case raft::Role::kFollower: return Role::kFollower;
+    default: return Role::kCandidate;
+  }
+}
+
+base::Status NotLeader() { return base::Status(base::Code::kNotLeader, "not leader"); }
+base::Status LeadershipLost() {
+  return base::Status(base::Code::kAborted, "leadership lost while committing log");
+}
+base::Status Closed() { return base::Unavailable("replica closed"); }
+
+}  // namespace
+
+RaftReplica::RaftReplica(const RaftReplicaOptions& o, base::Executor* raft_exec,
+                         base::Executor* apply_exec, Applier* applier, Transport* transport)
+    : options_(o),
+      raft_exec_(raft_exec),
+      apply_exec_(apply_exec),
+      applier_(applier),
+      transport_(transport) {}
+
+base::Result<std::unique_ptr<RaftReplica>> RaftReplica::Open(
+    const RaftReplicaOptions& options, fs::FileSystem* fs, base::Executor* raft_exec,
+    base::Executor* apply_exec, Applier* applier, Transport* transport,
+    const std::function<uint64_t(uint64_t, uint64_t)>& resolve_applied) {
+  CHECK(options.node_id != raft::kNoNode);
+  std::unique_ptr<RaftReplica> r(
+      new RaftReplica(options, raft_exec, apply_exec, applier, transport));
+  RQ_ASSIGN_OR_RETURN(r->log_, raftlog::Log::Open(fs, options.dir, options.log_options));
+  const uint64_t first = r->log_->first_index(), last = r->log_->last_index();
+  const uint64_t applied = resolve_applied(first, last);
+  if (applied + 1 < first || applied > last) {
+    return base::Corruption("log holds [" + std::to_string(first) + ", " + std::to_string(last) +
+                            "] but the database applied index is " + std::to_string(applied));
+  }
+  raft::Config c;
+  c.id = options.node_id;
+  c.peers = options.peers;  // used by the Node only when the log is empty (bootstrap)
+  c.election_ticks = options.election_ticks;
+  c.heartbeat_ticks = options.heartbeat_ticks;
+  c.applied = applied;
+  r->random_ = std::make_unique<base::Random>(options.seed * 0x9E3779B97F4A7C15ull +
+                                              options.node_id);
+  r->node_ = std::make_unique<raft::Node>(c, r->log_.get(), r->random_.get());
+  r->applied_ = applied;
+  r->status_.id = options.node_id;
+  r->status_.applied_index = applied;
+  r->UpdateStatus();
+  // First drain: persists a bootstrap and replays committed entries after `applied`.
+  r->Enqueue([](Inbox&) {});
+  return r;
+}
+
+RaftReplica::~RaftReplica() { Close(); }
+
+bool RaftReplica::Enqueue(const std::function<void(Inbox&)>& add) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return false;
+  add(inbox_);
+  if (!drain_scheduled_) {
+    drain_scheduled_ = true;
+    tasks_in_flight_++;
+    raft_exec_->Post([this] { Drain(); });
+  }
+  return true;
+}
+
+void RaftReplica::Propose(std::string data, uint64_t token) {
+  bool queued = Enqueue([&](Inbox& in) {
+    in.proposals.push_back({std::move(data), token});
+    stats_.proposals++;
+  });
+  if (!queued) applier_->Dropped(token, base::Unavailable("store not open"));
+}
+
+void RaftReplica::OnMessage(raft::Message m) {
+  Enqueue([&](Inbox& in) { in.messages.push_back(std::move(m)); });
+}
+
+void RaftReplica::OnUnreachable(raft::NodeId peer) {
+  Enqueue([&](Inbox& in) {
+    for (raft::NodeId id : in.unreachable) {
+      if (id == peer) return;
+    }
+    in.unreachable.push_back(peer);
+  });
+}
+
+void RaftReplica::Tick() {
+  Enqueue([](Inbox& in) { in.ticks++; });
+}
+
+void RaftReplica::Campaign() {
+  Enqueue([](Inbox& in) { in.campaign = true; });
+}
+
+void RaftReplica::TransferLeadership(raft::NodeId to) {
+  Enqueue([&](Inbox& in) { in.transfer_to = to; });
+}
+
+void RaftReplica::ReadIndex(ReadIndexCallback cb) {
+  bool queued = Enqueue([&](Inbox& in) { in.reads.push_back(std::move(cb)); });
+  if (!queued) cb(Closed());
+}
+
+void RaftReplica::Compact(uint64_t index) {
+  Enqueue([&](Inbox& in) {
+    in.has_compact = true;
+    in.compact_index = std::max(in.compact_index, index);
+  });
+}
+
+void RaftReplica::Drain() {
+  Inbox in;
+  bool closed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::swap(in, inbox_);
+    drain_scheduled_ = false;
+    closed = closed_;
+  }
+  Batch out;
+  if (closed) {
+    for (auto& p : in.proposals) out.dropped.emplace_back(p.token, Closed());
+    for (auto& cb : in.reads) out.read_failures.emplace_back(std::move(cb), Closed());
+  } else {
+    FeedInputs(in, out);
+  }
+  RunReadyLoop(out);
+  Publish(out);
+  if (in.has_compact && !closed) DoCompact(in.compact_index);
+  UpdateStatus();
+  TaskDone();
+}
+
+void RaftReplica::FeedInputs(Inbox& in, Batch& out) {
+  for (int i = 0; i < in.ticks; ++i) node_->Tick();
+  for (raft::Message& m : in.messages) {
+    if (m.type == raft::MessageType::kSnap) {
+      // Snapshot data streaming is not implemented: never install metadata without data.
+      LOG(kError, "replica") << "dropping MsgSnap from " << m.from << " at index "
+                             << m.snapshot.index << ": snapshot transfer not supported";
+      continue;
+    }
+    base::Status st = node_->Step(m);
+    if (!st.ok()) {
+      LOG(kWarn, "replica") << "step: " << st.ToString();
+    }
+  }
+  for (raft::NodeId id : in.unreachable) node_->ReportUnreachable(id);
+  if (in.campaign) node_->Campaign().IgnoreError();
+  if (in.transfer_to != raft::kNoNode) {
+    base::Status st = node_->TransferLeadership(in.transfer_to);
+    if (!st.ok()) {
+      LOG(kInfo, "replica") << "transfer: " << st.ToString();
+    }
+  }
+  // Role changes caused by the inputs above must be seen before proposals are accepted.
+  RunReadyLoop(out);
+  FeedProposals(in.proposals, out);
+  FeedReads(in.reads, out);
+}
+
+void RaftReplica::FeedProposals(std::vector<Proposal>& props, Batch& out) {
+  if (props.empty()) return;
+  if (node_->role() != raft::Role::kLeader) {
+    for (auto& p : props) out.dropped.emplace_back(p.token, NotLeader());
+    return;
+  }
+  uint64_t last = node_->Status().last_index;
+  const uint64_t term = node_->term();
+  for (auto& p : props) {
+    base::Status st = node_->Propose(std::move(p.data));
+    if (!st.ok()) {
+      out.dropped.emplace_back(p.token, st);
+      continue;
+    }
+    ++last;  // a leader appends exactly one entry per accepted proposal
+    if (p.token != 0) pending_[last] = Pending{term, p.token};
+  }
+}
+
+void RaftReplica::FeedReads(std::vector<ReadIndexCallback>& reads, Batch& out) {
+  for (auto& cb : reads) {
+    if (node_->role() != raft::Role::kLeader) {
+      out.read_failures.emplace_back(std::move(cb), NotLeader());
+      continue;
+    }
+    std::string ctx(8, '\0');
+    uint64_t id = next_read_ctx_++;
+    for (int i = 0; i < 8; ++i) ctx[i] = static_cast<char>(id >> (8 * i));
+    reads_[ctx] = std::move(cb);
+    node_->ReadIndex(std::move(ctx));
+  }
+}
+
+void RaftReplica::RunReadyLoop(Batch& out) {
+  while (node_->HasReady()) {
+    raft::Ready rd = node_->GetReady();
+    for (auto& m : rd.pre_persist_messages) out.messages.push_back(std::move(m));
+    if (rd.soft_state) {
+      const bool now = rd.soft_state->role == raft::Role::kLeader;
+      if (leading_ && !now) OnLeadershipLost(out);
+      leading_ = now;
+    }
+    CHECK(!rd.snapshot) << "snapshot install is not supported yet";
+    if (!rd.entries.empty()) CHECK_OK(log_->Append(rd.entries));
+    if (rd.hard_state) CHECK_OK(log_->SetHardState(*rd.hard_state));
+    out.must_sync = out.must_sync || rd.must_sync;
+    std::vector<raft::NodeId> snap_failed;
+    for (auto& m : rd.messages) {
+      if (m.type == raft::MessageType::kSnap) {
+        LOG(kWarn, "replica") << "follower " << m.to << " needs a snapshot at index "
+                              << m.snapshot.index << ": snapshot transfer not supported";
+        snap_failed.push_back(m.to);
+        continue;
+      }
+      out.messages.push_back(std::move(m));
+    }
+    HandleCommitted(rd.committed_entries, out);
+    for (auto& rs : rd.read_states) {
+      auto it = reads_.find(rs.context);
+      if (it == reads_.end()) continue;
+      out.read_waits.emplace_back(rs.index, std::move(it->second));
+      reads_.erase(it);
+    }
+    node_->Advance(rd);
+    for (raft::NodeId id : snap_failed) node_->ReportSnapshot(id, false);
+  }
+}
+
+void RaftReplica::HandleCommitted(std::vector<raft::Entry>& entries, Batch& out) {
+  for (raft::Entry& e : entries) {
+    out.applied_upto = e.index;
+    uint64_t token = 0;
+    while (!pending_.empty() && pending_.begin()->first <= e.index) {
+      auto [idx, p] = *pending_.begin();
+      pending_.erase(pending_.begin());
+      if (idx == e.index && p.term == e.term) {
+        token = p.token;
+      } else {
+        out.dropped.emplace_back(p.token, LeadershipLost());
+      }
+    }
+    if (e.type == raft::EntryType::kNormal) {
+      out.committed.push_back({e.index, e.term, std::move(e.data), token});
+    } else if (token != 0) {
+      out.dropped.emplace_back(token, LeadershipLost());  // cannot happen: tokens are kNormal
+    }
+  }
+}
+
+void RaftReplica::OnLeadershipLost(Batch& out) {
+  for (auto& [idx, p] : pending_) out.dropped.emplace_back(p.token, LeadershipLost());
+  pending_.clear();
+  for (auto& [ctx, cb] : reads_) {
+    out.read_failures.emplace_back(std::move(cb),
+                                   base::Status(base::Code::kAborted, "leadership lost"));
+  }
+  reads_.clear();
+}
+
+void RaftReplica::Publish(Batch& out) {
+  if (out.must_sync) {
+    CHECK_OK(log_->Sync());  // ONE fdatasync for every Ready gathered in this drain
+    syncs_++;
+  }
+  for (auto& m : out.messages) transport_->Send(std::move(m));
+  out.messages.clear();
+  if (out.empty_for_apply()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_in_flight_++;
+  }
+  auto b = std::make_shared<Batch>(std::move(out));
+  apply_exec_->Post([this, b] {
+    ApplyOnApplyExec(*b);
+    TaskDone();
+  });
+}
+
+void RaftReplica::ApplyOnApplyExec(Batch& b) {
+  if (!b.committed.empty()) applier_->Apply(b.committed);
+  if (b.applied_upto > applied_) applied_ = b.applied_upto;
+  for (auto& [token, st] : b.dropped) applier_->Dropped(token, st);
+  for (auto& [cb, st] : b.read_failures) cb(st);
+  for (auto& [idx, cb] : b.read_waits) read_waiters_.emplace(idx, std::move(cb));
+  ReleaseReads();
+  if (b.closing) {
+    for (auto& [idx, cb] : read_waiters_) cb(Closed());
+    read_waiters_.clear();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.applied_index = applied_;
+}
+
+void RaftReplica::ReleaseReads() {
+  while (!read_waiters_.empty() && read_waiters_.begin()->first <= applied_) {
+    auto node = read_waiters_.extract(read_waiters_.begin());
+    node.mapped()(node.key());
+  }
+}
+
+void RaftReplica::DoCompact(uint64_t index) {
+  // Keep trailing entries for slow followers (no snapshot streaming yet); never compact past
+  // what the applier has seen committed.
+  uint64_t upto = index > options_.trailing_logs ? index - options_.trailing_logs : 0;
+  upto = std::min(upto, node_->applied());
+  if (upto <= log_->snapshot().index || upto > log_->last_index()) return;
+  auto term = log_->Term(upto);
+  base::Status st = term.ok() ? log_->SetSnapshot({upto, *term, node_->conf()}) : term.status();
+  if (st.ok()) st = log_->Compact(upto);
+  if (!st.ok()) {
+    LOG(kWarn, "replica") << "log compaction failed: " << st.ToString();
+  }
+}
+
+void RaftReplica::UpdateStatus() {
+  const bool leader = node_->role() == raft::Role::kLeader;
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.leader = node_->leader();
+  status_.role = ToRole(node_->role());
+  status_.term = node_->term();
+  status_.commit_index = node_->commit();
+  status_.conf = node_->conf();
+  stats_.role = status_.role;
+  stats_.term = status_.term;
+  stats_.commit_index = status_.commit_index;
+  stats_.first_log_index = log_->first_index();
+  stats_.last_log_index = log_->last_index();
+  stats_.snapshot_index = log_->snapshot().index;
+  auto t = log_->Term(stats_.last_log_index);
+  stats_.last_log_term = t.ok() ? *t : 0;
+  stats_.syncs = syncs_;
+  is_leader_.store(leader && !closed_);
+}
+
+RaftStatus RaftReplica::GetRaftStatus() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  RaftStatus s = status_;
+  if (closed_) s.role = Role::kShutdown;
+  return s;
+}
+
+Stats RaftReplica::GetStats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stats s = stats_;
+  if (closed_) s.role = Role::kShutdown;
+  return s;
+}
+
+void RaftReplica::TaskDone() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--tasks_in_flight_ == 0) cv_.notify_all();
+}
+
+void RaftReplica::Close() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!closed_) {
+    closed_ = true;
+    is_leader_.store(false);
+    tasks_in_flight_++;
+    raft_exec_->Post([this] {
+      // Every accepted proposal and read still waiting will never be answered now.
+      Batch out;
+      for (auto& [idx, p] : pending_) out.dropped.emplace_back(p.token, Closed());
+      pending_.clear();
+      for (auto& [ctx, cb] : reads_) out.read_failures.emplace_back(std::move(cb), Closed());
+      reads_.clear();
+      out.closing = true;
+      Publish(out);
+      TaskDone();
+    });
+  }
+  cv_.wait(lock, [this] { return tasks_in_flight_ == 0; });
+}
+
+}  // namespace replica

@@ -1,0 +1,200 @@
+// replica/raft_replica.h — the Raft-driven replica: implements replica::Replica by driving a
+// raft::Node whose storage is the durable raftlog::Log, and exchanging messages with the other
+// replicas through a consumer-owned replica::Transport (implemented by transport/).
+//
+// Loop (everything on ONE raft executor): inputs (Tick, inbound messages, unreachable reports,
+// proposals, read-index requests) are queued under a mutex and drained by a single task, which
+// feeds them all to the Node, then repeats GetReady → persist (snapshot meta, entries, hard
+// state: buffered) → Advance until the Node has nothing more, then issues ONE Sync for every
+// Ready gathered (group commit), then sends the gathered messages, then posts the committed
+// entries to the apply executor. Nothing leaves the node (message or apply) before the Sync
+// that covers it.
+//
+// Tokens: a proposal accepted by this node while it leads is remembered by (index, term). When
+// that index commits with the same term, the Committed entry carries the token; if a different
+// entry commits there, or this node stops leading first, the token is Dropped with kAborted
+// "leadership lost while committing log". A proposal on a non-leader is Dropped with
+// kNotLeader (no forwarding: the store forwards at the HTTP/cluster level, as rqlite does).
+//
+// ReadIndex(cb): linearizable-read barrier. cb(index) runs on the apply executor once the
+// leader confirmed its leadership with a quorum and the applier has applied `index`. cb gets
+// kNotLeader when this node does not lead, kAborted when it loses leadership first, and
+// kUnavailable when the replica closes. (A node that keeps leading but loses its quorum never
+// answers: callers time out, as with raft::Node::ReadIndex.)
+//
+// Start-up: Open() recovers the log; if it is empty and options.peers is non-empty this node
+// bootstraps a new cluster with those voters (every initial member must use the same list).
+// A node joining an existing cluster passes no peers. resolve_applied(first, last) returns the
+// applier's durable applied index; committed entries after it are replayed (token 0) through the
+// normal apply path.
+//
+// Snapshots: data streaming is not implemented yet. The leader never sends MsgSnap (it reports
+// the snapshot as failed and the follower stays behind); receiving one CHECK-crashes. So
+// Compact() keeps `trailing_logs` entries and followers must not fall further behind.
+//
+// Ownership: borrows fs, executors, applier and transport (all outlive the replica; Close() it
+// before destroying them). Thread-safety: every public method is thread-safe. Applier and
+// ReadIndex callbacks run on the apply executor.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/executor.h"
+#include "base/random.h"
+#include "base/result.h"
+#include "fs/file_system.h"
+#include "raft/message.h"
+#include "raft/node.h"
+#include "raftlog/log.h"
+#include "replica/replica.h"
+
+namespace replica {
+
+// What a replica calls on the network. Implemented by transport/ (TCP) and by tests.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Queues `m` for m.to. Never blocks (the raft executor calls it); best effort. When the
+  // message cannot be queued the transport reports the peer unreachable via the inbound side.
+  virtual void Send(raft::Message m) = 0;
+};
+
+// What a transport calls on the replica. Thread-safe; implementations must not block.
+class TransportHandler {
+ public:
+  virtual ~TransportHandler() = default;
+  virtual void OnMessage(raft::Message m) = 0;
+  virtual void OnUnreachable(raft::NodeId peer) = 0;
+};
+
+struct RaftReplicaOptions {
+  raft::NodeId node_id = 1;
+  std::string dir;                    // raftlog directory
+  std::vector<raft::NodeId> peers;    // bootstrap voters (empty: join / restart)
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
+  uint64_t seed = 1;                  // raft::Node randomness (election timeouts)
+  uint64_t trailing_logs = 10240;     // entries kept below a Compact() index
+  raftlog::Options log_options;
+};
+
+// Read-only view for status pages and tests.
+struct RaftStatus {
+  raft::NodeId id = 0;
+  raft::NodeId leader = 0;
+  Role role = Role::kFollower;
+  uint64_t term = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;  // last index handed to and applied by the applier
+  raft::ConfState conf;
+};
+
+class RaftReplica final : public Replica, public TransportHandler {
+ public:
+  using ReadIndexCallback = std::function<void(base::Result<uint64_t>)>;
+
+  static base::Result<std::unique_ptr<RaftReplica>> Open(
+      const RaftReplicaOptions& options, fs::FileSystem* fs, base::Executor* raft_exec,
+      base::Executor* apply_exec, Applier* applier, Transport* transport,
+      const std::function<uint64_t(uint64_t, uint64_t)>& resolve_applied);
+  ~RaftReplica() override;
+
+  // replica::Replica.
+  void Propose(std::string data, uint64_t token) override;
+  bool IsLeader() const override { return is_leader_.load(); }
+  Stats GetStats() const override;
+  void Compact(uint64_t index) override;
+  void Close() override;
+
+  // replica::TransportHandler (called by the transport, any thread).
+  void OnMessage(raft::Message m) override;
+  void OnUnreachable(raft::NodeId peer) override;
+
+  // One logical clock tick; the owner calls it every heartbeat interval.
+  void Tick();
+  void ReadIndex(ReadIndexCallback cb);
+  // Starts an election now (tests, bootstrap of a one-node cluster).
+  void Campaign();
+  void TransferLeadership(raft::NodeId to);
+  RaftStatus GetRaftStatus() const;
+
+ private:
+  struct Pending {
+    uint64_t term;
+    uint64_t token;
+  };
+  struct Proposal {
+    std::string data;
+    uint64_t token;
+  };
+  struct Inbox {  // guarded by mu_
+    int ticks = 0;
+    bool campaign = false;
+    raft::NodeId transfer_to = 0;
+    std::vector<raft::Message> messages;
+    std::vector<raft::NodeId> unreachable;
+    std::vector<Proposal> proposals;
+    std::vector<ReadIndexCallback> reads;
+    bool has_compact = false;
+    uint64_t compact_index = 0;
+  };
+  struct Batch;  // the output of one drain (raft_replica.cc)
+
+  RaftReplica(const RaftReplicaOptions& o, base::Executor* raft_exec, base::Executor* apply_exec,
+              Applier* applier, Transport* transport);
+  // Queues work and schedules a drain. Returns false when closed.
+  bool Enqueue(const std::function<void(Inbox&)>& add);
+  void Drain();  // raft executor
+  void FeedInputs(Inbox& in, Batch& out);
+  void FeedProposals(std::vector<Proposal>& props, Batch& out);
+  void FeedReads(std::vector<ReadIndexCallback>& reads, Batch& out);
+  void RunReadyLoop(Batch& out);
+  void HandleCommitted(std::vector<raft::Entry>& entries, Batch& out);
+  void OnLeadershipLost(Batch& out);
+  void Publish(Batch& out);  // send + post to the apply executor
+  void DoCompact(uint64_t index);
+  void ApplyOnApplyExec(Batch& b);  // apply executor
+  void ReleaseReads();             // apply executor
+  void TaskDone();
+  void UpdateStatus();
+
+  const RaftReplicaOptions options_;
+  base::Executor* raft_exec_;
+  base::Executor* apply_exec_;
+  Applier* applier_;
+  Transport* transport_;
+
+  // raft executor only (after Open).
+  std::unique_ptr<raftlog::Log> log_;
+  std::unique_ptr<base::Random> random_;
+  std::unique_ptr<raft::Node> node_;
+  std::map<uint64_t, Pending> pending_;                  // index → proposal
+  std::map<std::string, ReadIndexCallback> reads_;       // context → callback
+  uint64_t next_read_ctx_ = 1;
+  bool leading_ = false;
+  uint64_t syncs_ = 0;
+
+  // apply executor only.
+  uint64_t applied_ = 0;
+  std::multimap<uint64_t, ReadIndexCallback> read_waiters_;  // read index → callback
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Inbox inbox_;                 // guarded by mu_
+  bool drain_scheduled_ = false;  // guarded by mu_
+  int tasks_in_flight_ = 0;     // guarded by mu_
+  bool closed_ = false;         // guarded by mu_
+  RaftStatus status_;           // guarded by mu_
+  Stats stats_;                 // guarded by mu_
+  std::atomic<bool> is_leader_{false};
+};
+
+}  // namespace replica

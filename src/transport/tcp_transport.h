@@ -1,0 +1,90 @@
+// transport/tcp_transport.h — Raft messages between nodes over TCP (Boost.Asio).
+//
+// What: implements replica::Transport. Outbound: ONE connection per peer, dialled lazily and
+// kept open; messages are framed (docs/formats/transport.md) and written in batches from a
+// bounded per-peer queue. Inbound: a listener accepts the other nodes' connections and hands
+// every decoded message to the replica::TransportHandler. Connections are one-way (the dialer
+// only writes, the acceptor only reads), so a pair of nodes uses two connections.
+//
+// Failure handling: connect/write timeouts and a read timeout on the preamble and on the body
+// of a frame whose header arrived; a failed peer connection is closed and re-dialled with
+// exponential backoff (backoff_min_ms doubling up to backoff_max_ms). While a peer is down, or
+// when its queue is full (max_queue_messages / max_queue_bytes), Send drops the message and
+// reports the peer unreachable to the handler: Send never blocks the raft executor.
+// TCP_NODELAY and SO_KEEPALIVE on every socket.
+//
+// Snapshot data is not streamed (MsgSnap metadata passes like any other message).
+//
+// Ownership: borrows the io_context (it must outlive every handler this object posted; the
+// owner runs it). The handler is borrowed from Start() until Close() returns.
+// Threads: none of its own. Send/SetPeer/RemovePeer/Close/GetStats are thread-safe. Handler
+// callbacks run on io_context threads, serialised (never two at once), never after Close()
+// has returned. This header keeps Asio out: include it freely.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "raft/message.h"
+#include "replica/raft_replica.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace transport {
+
+struct Options {
+  raft::NodeId self = 0;                   // REQUIRES: non-zero
+  std::string listen_addr = "127.0.0.1:0";  // "host:port"; port 0 = a free port
+  size_t max_queue_messages = 4096;        // per peer
+  uint64_t max_queue_bytes = 64ull << 20;  // per peer (encoded frames)
+  uint32_t max_frame_bytes = 256u << 20;   // larger inbound frames close the connection
+  int connect_timeout_ms = 2000;
+  int write_timeout_ms = 10000;
+  int read_timeout_ms = 10000;
+  int backoff_min_ms = 20;
+  int backoff_max_ms = 1000;
+};
+
+struct TransportStats {
+  uint64_t frames_sent = 0;
+  uint64_t frames_received = 0;
+  uint64_t dropped = 0;         // messages Send could not queue
+  uint64_t connects = 0;        // successful outbound connections
+  uint64_t connect_failures = 0;
+  uint64_t bad_inbound = 0;     // inbound connections closed for a protocol error
+};
+
+class TcpTransport final : public replica::Transport {
+ public:
+  TcpTransport(boost::asio::io_context& io, Options options);
+  ~TcpTransport() override;  // Close()
+  TcpTransport(const TcpTransport&) = delete;
+  TcpTransport& operator=(const TcpTransport&) = delete;
+
+  // Binds options.listen_addr. Errors: kInvalidArgument, kIoError.
+  base::Status Listen();
+  uint16_t port() const;  // REQUIRES: Listen() succeeded
+  // Starts accepting. REQUIRES: Listen() succeeded; handler outlives Close().
+  void Start(replica::TransportHandler* handler);
+  // Adds a peer, or changes its address (the current connection is dropped).
+  void SetPeer(raft::NodeId id, const std::string& host_port);
+  void RemovePeer(raft::NodeId id);
+
+  // replica::Transport. Messages to unknown peers are dropped and reported unreachable.
+  void Send(raft::Message m) override;
+
+  // Stops accepting, closes every connection and detaches the handler. Idempotent.
+  void Close();
+  TransportStats GetStats() const;
+
+  struct Impl;  // internal (tcp_transport.cc)
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace transport
