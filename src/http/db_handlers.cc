@@ -106,7 +106,7 @@ void FinishRedirectToLeader(ServiceEnv& env, CallPtr call) {
   api::LeaderInfo leader = env.db->Leader();
   if (leader.api_addr.empty()) return FinishError(std::move(call), 500, "leader not found");
   std::string location = leader.api_addr + call->request.path;
-  if (call->request.has_query) location += "?" + call->request.raw_query;
+  if (!call->request.raw_query.empty()) location += "?" + call->request.raw_query;
   call->response.status = 301;
   call->response.SetHeader("Location", location);
   call->response.body.clear();

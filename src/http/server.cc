@@ -172,7 +172,7 @@ asio::awaitable<void> RejectMalformed(beast::tcp_stream& stream, const beast::er
 
 asio::awaitable<void> RefuseTooLarge(std::shared_ptr<Core> core, beast::tcp_stream& stream) {
   HttpResponse resp;
-  resp.SetHeader("X-Rqlite-Version", core->env.config.version);
+  SetBaseHeaders(core->env, &resp);
   GoError(&resp, 413, "http: request body too large (limit " +
                           std::to_string(core->env.config.max_body_bytes) + " bytes)");
   if (co_await WriteResponse(stream, resp, false)) co_await LingeringClose(stream);

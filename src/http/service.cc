@@ -105,6 +105,8 @@ HandlerFn FindRoute(std::string_view path) {
   return nullptr;
 }
 
+}  // namespace
+
 void SetBaseHeaders(const ServiceEnv& env, HttpResponse* response) {
   response->SetHeader("X-Rqlite-Version", env.config.version.empty() ? "unknown"
                                                                      : env.config.version);
@@ -114,8 +116,6 @@ void SetBaseHeaders(const ServiceEnv& env, HttpResponse* response) {
   response->SetHeader("Access-Control-Allow-Methods", "OPTIONS, GET, POST");
   response->SetHeader("Access-Control-Allow-Headers", "Content-Type");
 }
-
-}  // namespace
 
 void Service::Handle(HttpRequest request, std::function<void(HttpResponse)> reply) {
   auto call = std::make_unique<Call>();

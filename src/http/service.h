@@ -69,6 +69,10 @@ void FinishError(CallPtr call, int status, std::string_view message);
 // Empty body with `status` (404, 405, 401...), then Finish.
 void FinishEmpty(CallPtr call, int status);
 
+// Step 1 of the pipeline: X-Rqlite-Version and the CORS headers (also used by the server for
+// responses it produces before the pipeline runs, e.g. 413).
+void SetBaseHeaders(const ServiceEnv& env, HttpResponse* response);
+
 // The auth hook (auth is a later issue): every permission check goes through here.
 bool Permitted(const ServiceEnv& env, const HttpRequest& request, Permission permission);
 
