@@ -1,0 +1,319 @@
+// Three RaftReplicas over real loopback TCP in one process: each node has its own io_context
+// thread, raft executor and apply executor, and a raftlog directory on disk.
+// (Lives in transport/ because replica/ may not depend on transport/.)
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "fs/posix_file_system.h"
+#include "replica/raft_replica.h"
+#include "transport/tcp_transport.h"
+
+namespace transport {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using replica::Committed;
+using replica::RaftReplica;
+using replica::Role;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+class Recorder : public replica::Applier {
+ public:
+  void Apply(std::vector<Committed>& entries) override {
+    std::lock_guard<std::mutex> l(mu);
+    for (auto& e : entries) {
+      EXPECT_GT(e.index, last_index);
+      last_index = e.index;
+      applied.push_back(e);
+    }
+    cv.notify_all();
+  }
+  void Dropped(uint64_t token, base::Status status) override {
+    std::lock_guard<std::mutex> l(mu);
+    dropped[token] = status;
+    cv.notify_all();
+  }
+  std::vector<std::string> Data() {
+    std::lock_guard<std::mutex> l(mu);
+    std::vector<std::string> out;
+    for (auto& e : applied) out.push_back(e.data);
+    return out;
+  }
+  template <typename Pred>
+  bool WaitUntil(Pred pred) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, kWait, pred);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Committed> applied;
+  std::map<uint64_t, base::Status> dropped;
+  uint64_t last_index = 0;
+};
+
+// One node: io thread + executors + transport + replica. Destroying it is a clean "crash":
+// everything synced stays in its directory.
+class TestNode {
+ public:
+  TestNode(raft::NodeId id, const std::string& dir, uint16_t port, fs::FileSystem* fs)
+      : id_(id), guard_(asio::make_work_guard(io_)), io_thread_([this] { io_.run(); }) {
+    Options to;
+    to.self = id;
+    to.listen_addr = "127.0.0.1:" + std::to_string(port);
+    to.backoff_min_ms = 10;
+    to.backoff_max_ms = 200;
+    transport_ = std::make_unique<TcpTransport>(io_, to);
+    listen_status_ = transport_->Listen();
+    replica::RaftReplicaOptions ro;
+    ro.node_id = id;
+    ro.dir = dir;
+    ro.peers = {1, 2, 3};
+    ro.election_ticks = 10;
+    ro.seed = 42;
+    ro.log_options.segment_bytes = 4 << 20;
+    auto r = RaftReplica::Open(ro, fs, &raft_exec_, &apply_exec_, &applier, transport_.get(),
+                               [](uint64_t first, uint64_t) { return first - 1; });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (r.ok()) replica = std::move(*r);
+    transport_->Start(replica.get());
+  }
+  ~TestNode() {
+    replica->Close();
+    transport_->Close();
+    replica.reset();
+    transport_.reset();
+    guard_.reset();
+    io_.stop();
+    io_thread_.join();
+  }
+  bool listening() const { return listen_status_.ok(); }
+  uint16_t port() const { return transport_->port(); }
+  void SetPeer(raft::NodeId id, uint16_t port) {
+    transport_->SetPeer(id, "127.0.0.1:" + std::to_string(port));
+  }
+
+  Recorder applier;
+  std::unique_ptr<RaftReplica> replica;
+
+ private:
+  raft::NodeId id_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::thread io_thread_;
+  base::SerialExecutor raft_exec_{"raft"};
+  base::SerialExecutor apply_exec_{"apply"};
+  std::unique_ptr<TcpTransport> transport_;
+  base::Status listen_status_;
+};
+
+class RaftClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/raft_cluster_test.XXXXXX";
+    root_ = mkdtemp(tmpl);
+    for (raft::NodeId id = 1; id <= 3; ++id) Start(id, 0);
+    ticker_ = std::thread([this] { TickLoop(); });
+  }
+  void TearDown() override {
+    stop_ticker_ = true;
+    ticker_.join();
+    for (auto& n : nodes_) n.reset();
+    std::filesystem::remove_all(root_);
+  }
+
+  // Starts node `id` (port 0: a fresh port, otherwise the port it had) and wires peers.
+  void Start(raft::NodeId id, uint16_t port) {
+    auto n = std::make_unique<TestNode>(id, root_ + "/node" + std::to_string(id), port, &fs_);
+    ASSERT_TRUE(n->listening());
+    ports_[id] = n->port();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      nodes_[id - 1] = std::move(n);
+    }
+    for (raft::NodeId a = 1; a <= 3; ++a) {
+      for (raft::NodeId b = 1; b <= 3; ++b) {
+        if (a != b && nodes_[a - 1] && ports_.count(b)) nodes_[a - 1]->SetPeer(b, ports_[b]);
+      }
+    }
+  }
+  void Stop(raft::NodeId id) {
+    std::unique_ptr<TestNode> n;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      n = std::move(nodes_[id - 1]);
+    }
+    n.reset();
+  }
+  TestNode* node(raft::NodeId id) { return nodes_[id - 1].get(); }
+
+  void TickLoop() {
+    while (!stop_ticker_) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        for (auto& n : nodes_) {
+          if (n) n->replica->Tick();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the clock, not a wait
+    }
+  }
+
+  // Waits until every running node reports the same leader, and returns it (0 on timeout).
+  raft::NodeId WaitForLeader() {
+    const auto deadline = Clock::now() + kWait;
+    while (Clock::now() < deadline) {
+      raft::NodeId leader = 0;
+      bool agreed = true;
+      for (auto& n : nodes_) {
+        if (!n) continue;
+        auto st = n->replica->GetRaftStatus();
+        if (st.leader == 0 || (leader != 0 && st.leader != leader)) agreed = false;
+        leader = st.leader;
+      }
+      if (agreed && leader != 0 && nodes_[leader - 1] && nodes_[leader - 1]->replica->IsLeader()) {
+        return leader;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval
+    }
+    return 0;
+  }
+
+  void ProposeAll(raft::NodeId on, int from, int to) {
+    for (int i = from; i < to; ++i) node(on)->replica->Propose("cmd" + std::to_string(i), i + 1);
+  }
+  bool WaitApplied(raft::NodeId id, size_t n) {
+    Recorder& r = node(id)->applier;
+    return r.WaitUntil([&] { return r.applied.size() >= n; });
+  }
+  static std::vector<std::string> Expected(int n) {
+    std::vector<std::string> v;
+    for (int i = 0; i < n; ++i) v.push_back("cmd" + std::to_string(i));
+    return v;
+  }
+
+  std::string root_;
+  fs::PosixFileSystem fs_;
+  std::mutex mu_;
+  std::unique_ptr<TestNode> nodes_[3];
+  std::map<raft::NodeId, uint16_t> ports_;
+  std::atomic<bool> stop_ticker_{false};
+  std::thread ticker_;
+};
+
+TEST_F(RaftClusterTest, ElectsLeaderAndReplicatesInOrder) {
+  const raft::NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  ProposeAll(leader, 0, 200);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(WaitApplied(id, 200)) << "node " << id;
+    EXPECT_EQ(node(id)->applier.Data(), Expected(200)) << "node " << id;
+  }
+  // Tokens come back only on the proposer, in proposal order.
+  std::lock_guard<std::mutex> l(node(leader)->applier.mu);
+  for (size_t i = 0; i < 200; ++i) EXPECT_EQ(node(leader)->applier.applied[i].token, i + 1);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    if (id == leader) continue;
+    for (auto& e : node(id)->applier.applied) EXPECT_EQ(e.token, 0u);
+  }
+  EXPECT_TRUE(node(leader)->applier.dropped.empty());
+  auto stats = node(leader)->replica->GetStats();
+  EXPECT_EQ(stats.role, Role::kLeader);
+  EXPECT_GE(stats.commit_index, 200u);
+  EXPECT_LT(stats.syncs, 200u + 20u);  // group commit: far fewer syncs than proposals (loose)
+}
+
+TEST_F(RaftClusterTest, ProposalOnFollowerFailsWithNotLeader) {
+  const raft::NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  const raft::NodeId follower = leader % 3 + 1;
+  node(follower)->replica->Propose("x", 77);
+  Recorder& r = node(follower)->applier;
+  ASSERT_TRUE(r.WaitUntil([&] { return r.dropped.count(77) == 1; }));
+  EXPECT_EQ(r.dropped[77].code(), base::Code::kNotLeader);
+  EXPECT_FALSE(node(follower)->replica->IsLeader());
+}
+
+TEST_F(RaftClusterTest, ReadIndexOnLeaderWaitsForApply) {
+  const raft::NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  ProposeAll(leader, 0, 10);
+  ASSERT_TRUE(WaitApplied(leader, 10));
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<base::Result<uint64_t>> got;
+  auto cb = [&](base::Result<uint64_t> r) {
+    std::lock_guard<std::mutex> l(mu);
+    got.push_back(std::move(r));
+    cv.notify_all();
+  };
+  node(leader)->replica->ReadIndex(cb);
+  node(leader % 3 + 1)->replica->ReadIndex(cb);
+  std::unique_lock<std::mutex> l(mu);
+  ASSERT_TRUE(cv.wait_for(l, kWait, [&] { return got.size() == 2; }));
+  int ok = 0, not_leader = 0;
+  for (auto& r : got) {
+    if (r.ok()) {
+      ok++;
+      EXPECT_GE(*r, node(leader)->applier.applied.back().index);
+      EXPECT_LE(*r, node(leader)->replica->GetRaftStatus().applied_index);
+    } else if (r.status().code() == base::Code::kNotLeader) {
+      not_leader++;
+    }
+  }
+  EXPECT_EQ(ok, 1);
+  EXPECT_EQ(not_leader, 1);
+}
+
+TEST_F(RaftClusterTest, NewLeaderAfterLeaderStops) {
+  const raft::NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  ProposeAll(leader, 0, 50);
+  for (raft::NodeId id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, 50));
+  const auto t0 = Clock::now();
+  Stop(leader);
+  const raft::NodeId next = WaitForLeader();
+  ASSERT_NE(next, 0u);
+  ASSERT_NE(next, leader);
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  EXPECT_LT(elapsed.count(), 10000);
+  ProposeAll(next, 50, 80);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    if (id == leader) continue;
+    ASSERT_TRUE(WaitApplied(id, 80)) << "node " << id;
+    EXPECT_EQ(node(id)->applier.Data(), Expected(80)) << "node " << id;
+  }
+}
+
+TEST_F(RaftClusterTest, RestartedNodeCatchesUpFromItsLog) {
+  const raft::NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  const raft::NodeId follower = leader % 3 + 1;
+  ProposeAll(leader, 0, 40);
+  for (raft::NodeId id = 1; id <= 3; ++id) ASSERT_TRUE(WaitApplied(id, 40));
+  const uint16_t port = ports_[follower];
+  Stop(follower);
+  ProposeAll(leader, 40, 100);  // committed by the two remaining voters
+  ASSERT_TRUE(WaitApplied(leader, 100));
+  Start(follower, port);
+  // The restarted node replays its own log (applier starts empty) and then catches up.
+  ASSERT_TRUE(WaitApplied(follower, 100));
+  EXPECT_EQ(node(follower)->applier.Data(), Expected(100));
+  EXPECT_EQ(WaitForLeader(), leader);  // check-quorum lease: no disruption by the restart
+}
+
+}  // namespace
+}  // namespace transport
