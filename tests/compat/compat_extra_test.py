@@ -37,7 +37,9 @@ class ExtraTests(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.node.stop()
+        code, out = cls.node.stop()
+        if code != 0:
+            raise AssertionError("rqlited exit code %s; log:\n%s" % (code, out[-4000:]))
 
     def connect(self):
         s = socket.create_connection(("127.0.0.1", self.node.http_port), timeout=60)

@@ -107,16 +107,21 @@ class Node:
             return f.read().decode("utf-8", "replace")
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(15)
+        """SIGTERM by PID (SIGKILL after a deadline); returns (exit code, log text)."""
+        code, out = None, ""
         if self.proc is not None:
+            if self.proc.poll() is None:
+                os.kill(self.proc.pid, signal.SIGTERM)
+                try:
+                    self.proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(15)
+            code = self.proc.returncode
             self.log.close()
+            out = self.output()
         self.tmp.cleanup()
+        return code, out
 
     def request(self, method, path, headers, body, timeout=30):
         conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
@@ -303,7 +308,9 @@ class CompatCase(unittest.TestCase):
             for step in steps:
                 self.run_step(node, step, env, spec)
         finally:
-            node.stop()
+            code, out = node.stop()
+        # A clean shutdown (also catches sanitizer reports in instrumented builds).
+        self.assertEqual(code, 0, "rqlited exit code %s; log:\n%s" % (code, out[-4000:]))
 
     def run_step(self, node, step, env, spec):
         where = "%s [%s] step %r" % (os.path.basename(self.path), spec, step.name)
