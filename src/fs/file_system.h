@@ -37,6 +37,11 @@ class File {
   virtual ~File() = default;
   // Writes all of `data` at `offset` (pwrite); the file grows if needed (holes read as zeros).
   virtual base::Status Write(uint64_t offset, std::string_view data) = 0;
+  // Writes `data` at the current end of the file.
+  base::Status Append(std::string_view data) {
+    RQ_ASSIGN_OR_RETURN(uint64_t size, Size());
+    return Write(size, data);
+  }
   // Reads up to `n` bytes at `offset` into `out`; returns the count, smaller only at end of file.
   virtual base::Result<size_t> Read(uint64_t offset, size_t n, char* out) const = 0;
   // fdatasync: makes the data (and the size) durable. A failure is fatal for the caller.
@@ -58,6 +63,7 @@ class FileSystem {
   virtual base::Status SyncDir(const std::string& path) = 0;
   virtual base::Status Rename(const std::string& from, const std::string& to) = 0;
   virtual base::Status Remove(const std::string& path) = 0;  // a file
+  virtual base::Status RemoveDir(const std::string& path) = 0;  // an empty directory
   // Names (not paths) of the entries in `dir`, sorted, without "." and "..".
   virtual base::Result<std::vector<std::string>> List(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;

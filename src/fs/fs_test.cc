@@ -108,6 +108,20 @@ TEST_P(FileSystemContract, ListRenameRemove) {
   EXPECT_EQ(fs_->List(P("nope")).status().code(), base::Code::kNotFound);
 }
 
+TEST_P(FileSystemContract, AppendAndRemoveDir) {
+  auto f = fs_->Open(P("log"), OpenMode::kCreate);
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE((*f)->Append("ab").ok());
+  ASSERT_TRUE((*f)->Append("cd").ok());
+  EXPECT_EQ(ReadFile(fs_.get(), P("log")), "abcd");
+  ASSERT_TRUE(fs_->CreateDir(P("d/e")).ok());
+  EXPECT_FALSE(fs_->RemoveDir(P("d")).ok());  // not empty
+  ASSERT_TRUE(fs_->RemoveDir(P("d/e")).ok());
+  ASSERT_TRUE(fs_->RemoveDir(P("d")).ok());
+  EXPECT_FALSE(fs_->Exists(P("d")));
+  EXPECT_EQ(fs_->RemoveDir(P("d")).code(), base::Code::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Impls, FileSystemContract, ::testing::Values("posix", "mem"));
 
 // --- MemFileSystem crash model ---

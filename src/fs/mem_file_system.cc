@@ -236,6 +236,22 @@ base::Status MemFileSystem::Remove(const std::string& raw_path) {
   return base::Status::Ok();
 }
 
+base::Status MemFileSystem::RemoveDir(const std::string& raw_path) {
+  std::string path = Normalize(raw_path);
+  std::lock_guard<std::mutex> l(mu_);
+  if (dirs_.count(path) == 0) return base::NotFound("rmdir " + path + ": no such directory");
+  for (const auto& [p, inode] : files_) {
+    if (Parent(p) == path) return base::IoError("rmdir " + path + ": directory not empty");
+  }
+  for (const auto& d : dirs_) {
+    if (d != path && Parent(d) == path) {
+      return base::IoError("rmdir " + path + ": directory not empty");
+    }
+  }
+  dirs_.erase(path);
+  return base::Status::Ok();
+}
+
 base::Result<std::vector<std::string>> MemFileSystem::List(const std::string& raw_dir) {
   std::string dir = Normalize(raw_dir);
   std::lock_guard<std::mutex> l(mu_);

@@ -133,6 +133,11 @@ base::Status PosixFileSystem::Remove(const std::string& path) {
   return base::Status::Ok();
 }
 
+base::Status PosixFileSystem::RemoveDir(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0) return Errno("rmdir", path);
+  return base::Status::Ok();
+}
+
 base::Result<std::vector<std::string>> PosixFileSystem::List(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return Errno("opendir", dir);

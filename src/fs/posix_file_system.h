@@ -13,6 +13,7 @@ class PosixFileSystem : public FileSystem {
   base::Status SyncDir(const std::string& path) override;
   base::Status Rename(const std::string& from, const std::string& to) override;
   base::Status Remove(const std::string& path) override;
+  base::Status RemoveDir(const std::string& path) override;
   base::Result<std::vector<std::string>> List(const std::string& dir) override;
   bool Exists(const std::string& path) override;
   base::Result<uint64_t> FileSize(const std::string& path) override;
