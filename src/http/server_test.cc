@@ -150,6 +150,19 @@ TEST_F(ServerTest, ChunkedBodyOverLimitIs413) {
   EXPECT_TRUE(db_.loads.empty());
 }
 
+TEST_F(ServerTest, ChunkedBodyUnderLimitIsAssembled) {
+  StartServer();
+  tcp::socket s = Connect();
+  std::string req = "POST /db/load HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "6\r\nCREATE\r\n6\r\n TABLE\r\n3\r\n t;\r\n0\r\n\r\n";
+  asio::write(s, asio::buffer(req));
+  boost::beast::flat_buffer buf;
+  Response r = Read(s, buf);
+  EXPECT_EQ(r.result_int(), 200u);
+  ASSERT_EQ(db_.loads.size(), 1u);
+  EXPECT_EQ(db_.loads[0], "CREATE TABLE t;");
+}
+
 TEST_F(ServerTest, ExpectContinue) {
   StartServer();
   tcp::socket s = Connect();
