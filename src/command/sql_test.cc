@@ -32,7 +32,9 @@ TEST(DisallowedPragma, Table) {
       {"\n\tPRAGMA\tsynchronous\n=\n0", true},
   };
   for (const auto& c : cases) EXPECT_EQ(IsDisallowedPragma(c.sql), c.disallowed) << c.sql;
-  std::vector<api::Statement> stmts = {{"SELECT 1"}, {"PRAGMA synchronous=1"}};
+  std::vector<api::Statement> stmts(2);
+  stmts[0].sql = "SELECT 1";
+  stmts[1].sql = "PRAGMA synchronous=1";
   EXPECT_TRUE(AnyDisallowedPragma(stmts));
   stmts.pop_back();
   EXPECT_FALSE(AnyDisallowedPragma(stmts));
@@ -118,7 +120,9 @@ TEST(Detect, ReturningAndExplain) {
 
 TEST(ProcessStatements, HonoursOptions) {
   base::Random rng(1);
-  std::vector<api::Statement> s = {{"SELECT random()"}, {"INSERT INTO t VALUES(1) RETURNING *"}};
+  std::vector<api::Statement> s(2);
+  s[0].sql = "SELECT random()";
+  s[1].sql = "INSERT INTO t VALUES(1) RETURNING *";
   auto copy = s;
   ProcessStatements(&copy, {.no_parse = true}, true, rng, kNow);
   EXPECT_EQ(copy[0].sql, "SELECT random()");

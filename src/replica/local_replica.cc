@@ -171,7 +171,9 @@ void LocalReplica::Compact(uint64_t index) {
                      : term.status();
       if (st.ok()) st = log_->Compact(upto);
     }
-    if (!st.ok()) LOG(kWarn, "replica") << "log compaction failed: " << st.ToString();
+    if (!st.ok()) {
+      LOG(kWarn, "replica") << "log compaction failed: " << st.ToString();
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.first_log_index = log_->first_index();

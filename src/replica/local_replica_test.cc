@@ -12,7 +12,8 @@ namespace replica {
 namespace {
 
 LocalReplicaOptions Opts() {
-  LocalReplicaOptions o{.dir = "/d/log"};
+  LocalReplicaOptions o;
+  o.dir = "/d/log";
   o.log_options.segment_bytes = 1 << 20;
   return o;
 }
@@ -111,7 +112,8 @@ TEST(LocalReplica, ReplaysEntriesAfterAppliedIndexAfterCrash) {
 
 TEST(LocalReplica, CompactionMovesTheLogStart) {
   fs::MemFileSystem fs;
-  LocalReplicaOptions o{.dir = "/d/log"};
+  LocalReplicaOptions o;
+  o.dir = "/d/log";
   o.log_options.segment_bytes = 4096;
   {
     Recorder rec;

@@ -96,7 +96,9 @@ base::Status StoreImpl::Init() {
     snapshot_index_ = lo;
     return v;
   };
-  replica::LocalReplicaOptions ro{.dir = config_.dir + "/log", .trailing_logs = 0};
+  replica::LocalReplicaOptions ro;
+  ro.dir = config_.dir + "/log";
+  ro.trailing_logs = 0;
   // Entries are read back only at start-up: keep the log's decoded-entry cache small.
   ro.log_options.cache_bytes = 1 << 20;
   ro.log_options.segment_bytes = 32ull << 20;

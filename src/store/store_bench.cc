@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
     });
   };
   std::promise<void> created;
-  exec({{"CREATE TABLE foo(id INTEGER PRIMARY KEY, name TEXT, age INTEGER)"}}, [&] { created.set_value(); });
+  api::Statement create;
+  create.sql = "CREATE TABLE foo(id INTEGER PRIMARY KEY, name TEXT, age INTEGER)";
+  exec({create}, [&] { created.set_value(); });
   created.get_future().wait();
 
   double ins = Run(client, inflight, secs, [&](uint64_t i, std::function<void()> done) {

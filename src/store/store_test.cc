@@ -15,6 +15,13 @@ namespace {
 using testing::Render;
 using testing::Stmts;
 
+api::BackupRequest BackupReq(api::BackupFormat format, bool vacuum = false) {
+  api::BackupRequest r;
+  r.format = format;
+  r.vacuum = vacuum;
+  return r;
+}
+
 class StoreTest : public testing::StoreFixture {
  protected:
   void SetUp() override {
@@ -319,7 +326,7 @@ TEST_F(StoreTest, BackupSqlDumpByteExact) {
          "CREATE TABLE \"b\"\"q\" (x)", "INSERT INTO \"b\"\"q\" VALUES(x'0102')",
          "CREATE INDEX foo_name ON foo(name)",
          "CREATE TABLE s (id INTEGER PRIMARY KEY AUTOINCREMENT, v)", "INSERT INTO s(v) VALUES(1.5)"});
-  auto b = store_->Backup({.format = api::BackupFormat::kSql});
+  auto b = store_->Backup(BackupReq(api::BackupFormat::kSql));
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   std::ifstream in(b->path, std::ios::binary);
   std::string dump((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -339,7 +346,9 @@ TEST_F(StoreTest, BackupSqlDumpByteExact) {
             "COMMIT;\n");
   EXPECT_EQ(b->size, dump.size());
   std::remove(b->path.c_str());
-  auto t = store_->Backup({.format = api::BackupFormat::kSql, .tables = {"s"}});
+  api::BackupRequest only_s = BackupReq(api::BackupFormat::kSql);
+  only_s.tables = {"s"};
+  auto t = store_->Backup(only_s);
   ASSERT_TRUE(t.ok());
   std::ifstream in2(t->path, std::ios::binary);
   std::string d2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
@@ -354,7 +363,7 @@ TEST_F(StoreTest, BinaryBackupsRoundTripThroughLoad) {
   for (auto [fmt, vacuum, mode] : {std::tuple{api::BackupFormat::kBinary, false, 2},
                                    std::tuple{api::BackupFormat::kDelete, false, 1},
                                    std::tuple{api::BackupFormat::kBinary, true, 1}}) {
-    auto b = store_->Backup({.format = fmt, .vacuum = vacuum});
+    auto b = store_->Backup(BackupReq(fmt, vacuum));
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     std::ifstream in(b->path, std::ios::binary);
     std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -368,7 +377,7 @@ TEST_F(StoreTest, BinaryBackupsRoundTripThroughLoad) {
     EXPECT_EQ(Render(LoadData(image)), "{\"results\":[]}");
     EXPECT_NE(QueryJ({"SELECT x FROM t"}).find("kept"), std::string::npos);
   }
-  EXPECT_EQ(store_->Backup({.format = api::BackupFormat::kSql, .vacuum = true}).status().message(),
+  EXPECT_EQ(store_->Backup(BackupReq(api::BackupFormat::kSql, true)).status().message(),
             "invalid backup format");
 }
 
@@ -444,7 +453,9 @@ TEST_F(StoreTest, ConcurrentMixedEntriesKeepPerEntrySemantics) {
     } else if (i % 3 == 1) {
       ASSERT_EQ(r.results.size(), 2u);
       EXPECT_EQ(r.results[0].rows_affected, 1);
-      if (i != 1) EXPECT_EQ(r.results[1].error, "UNIQUE constraint failed: t.id");
+      if (i != 1) {
+        EXPECT_EQ(r.results[1].error, "UNIQUE constraint failed: t.id");
+      }
     } else {
       ASSERT_EQ(r.results.size(), 1u);
       EXPECT_EQ(r.results[0].last_insert_id, i);

@@ -47,7 +47,7 @@ std::string Rfc3339(int64_t y, unsigned mo, unsigned d, int h, int mi, int s, in
                         static_cast<long long>(y), mo, d, h, mi, s);
   std::string out(buf, n);
   if (nanos > 0) {
-    char frac[16];
+    char frac[32];
     std::snprintf(frac, sizeof(frac), "%09lld", static_cast<long long>(nanos));
     std::string f = frac;
     while (!f.empty() && f.back() == '0') f.pop_back();

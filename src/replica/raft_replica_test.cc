@@ -1,0 +1,296 @@
+// RaftReplica with an in-process network (no sockets) and in-memory file systems that can
+// crash. The real-TCP cluster test is transport/raft_cluster_test.cc.
+#include "replica/raft_replica.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "fs/mem_file_system.h"
+
+namespace replica {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kWait = std::chrono::seconds(20);
+
+class Recorder : public Applier {
+ public:
+  void Apply(std::vector<Committed>& entries) override {
+    std::lock_guard<std::mutex> l(mu);
+    for (auto& e : entries) {
+      EXPECT_GT(e.index, last_index);
+      last_index = e.index;
+      applied.push_back(e);
+    }
+    cv.notify_all();
+  }
+  void Dropped(uint64_t token, base::Status status) override {
+    std::lock_guard<std::mutex> l(mu);
+    dropped[token] = status;
+    cv.notify_all();
+  }
+  template <typename Pred>
+  bool WaitUntil(Pred pred) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, kWait, pred);
+  }
+  std::vector<std::string> Data() {
+    std::lock_guard<std::mutex> l(mu);
+    std::vector<std::string> out;
+    for (auto& e : applied) out.push_back(e.data);
+    return out;
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Committed> applied;
+  std::map<uint64_t, base::Status> dropped;
+  uint64_t last_index = 0;
+};
+
+// Delivers every message synchronously into the recipient's inbox; can isolate nodes.
+class Network {
+ public:
+  void Attach(raft::NodeId id, RaftReplica* r) {
+    std::lock_guard<std::mutex> l(mu_);
+    nodes_[id] = r;
+  }
+  void Detach(raft::NodeId id) {
+    std::lock_guard<std::mutex> l(mu_);
+    nodes_.erase(id);
+  }
+  void Isolate(raft::NodeId id, bool on) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (on) {
+      isolated_.insert(id);
+    } else {
+      isolated_.erase(id);
+    }
+  }
+  void Deliver(raft::Message m) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (isolated_.count(m.from) || isolated_.count(m.to)) return;
+    auto it = nodes_.find(m.to);
+    if (it != nodes_.end()) it->second->OnMessage(std::move(m));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<raft::NodeId, RaftReplica*> nodes_;
+  std::set<raft::NodeId> isolated_;
+};
+
+class LoopTransport : public Transport {
+ public:
+  explicit LoopTransport(Network* net) : net_(net) {}
+  void Send(raft::Message m) override { net_->Deliver(std::move(m)); }
+
+ private:
+  Network* net_;
+};
+
+struct Node {
+  explicit Node(Network* net) : transport(net) {}
+  fs::MemFileSystem fs{7};
+  base::SerialExecutor raft_exec{"raft"};
+  base::SerialExecutor apply_exec{"apply"};
+  Recorder applier;
+  LoopTransport transport;
+  std::unique_ptr<RaftReplica> replica;
+};
+
+class RaftReplicaTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    stop_ = true;
+    if (ticker_.joinable()) ticker_.join();
+    for (auto& [id, n] : nodes_) StopNode(id);
+  }
+
+  void Boot(std::vector<raft::NodeId> ids) {
+    for (raft::NodeId id : ids) {
+      nodes_[id] = std::make_unique<Node>(&net_);
+      StartNode(id, ids, 0);
+    }
+    ticker_ = std::thread([this] {
+      while (!stop_) {
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          for (auto& [id, n] : nodes_) {
+            if (n->replica && !frozen_.count(id)) n->replica->Tick();
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the clock, not a wait
+      }
+    });
+  }
+  // (Re)opens the replica of node `id` on its file system; the applier has applied `applied`.
+  void StartNode(raft::NodeId id, std::vector<raft::NodeId> peers, uint64_t applied) {
+    Node* n = nodes_[id].get();
+    RaftReplicaOptions o;
+    o.node_id = id;
+    o.dir = "/log";
+    o.peers = peers;
+    o.seed = 5;
+    o.log_options.segment_bytes = 1 << 20;
+    auto r = RaftReplica::Open(o, &n->fs, &n->raft_exec, &n->apply_exec, &n->applier,
+                               &n->transport, [&](uint64_t, uint64_t) { return applied; });
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::lock_guard<std::mutex> l(mu_);
+    n->replica = std::move(*r);
+    net_.Attach(id, n->replica.get());
+  }
+  void StopNode(raft::NodeId id) {
+    Node* n = nodes_[id].get();
+    if (!n->replica) return;
+    net_.Detach(id);
+    n->replica->Close();
+    std::lock_guard<std::mutex> l(mu_);
+    n->replica.reset();
+  }
+  RaftReplica* R(raft::NodeId id) { return nodes_[id]->replica.get(); }
+  Recorder& A(raft::NodeId id) { return nodes_[id]->applier; }
+
+  raft::NodeId WaitForLeader(std::set<raft::NodeId> among) {
+    const auto deadline = Clock::now() + kWait;
+    while (Clock::now() < deadline) {
+      std::set<raft::NodeId> seen;
+      for (raft::NodeId id : among) seen.insert(R(id)->GetRaftStatus().leader);
+      if (seen.size() == 1 && among.count(*seen.begin()) && R(*seen.begin())->IsLeader()) {
+        return *seen.begin();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // poll interval
+    }
+    return 0;
+  }
+
+  Network net_;
+  std::mutex mu_;
+  std::map<raft::NodeId, std::unique_ptr<Node>> nodes_;
+  std::set<raft::NodeId> frozen_;  // guarded by mu_: not ticked
+  std::atomic<bool> stop_{false};
+  std::thread ticker_;
+};
+
+TEST_F(RaftReplicaTest, SingleVoterBootstrapsCommitsAndReads) {
+  Boot({1});
+  ASSERT_EQ(WaitForLeader({1}), 1u);
+  for (uint64_t i = 1; i <= 20; ++i) R(1)->Propose("c" + std::to_string(i), i);
+  ASSERT_TRUE(A(1).WaitUntil([&] { return A(1).applied.size() == 20; }));
+  for (uint64_t i = 0; i < 20; ++i) EXPECT_EQ(A(1).applied[i].token, i + 1);
+  // Index 1 is the bootstrap ConfChange, 2 the leader's no-op: commands start at 3.
+  EXPECT_EQ(A(1).applied[0].index, 3u);
+
+  std::promise<base::Result<uint64_t>> read;
+  R(1)->ReadIndex([&](base::Result<uint64_t> r) { read.set_value(std::move(r)); });
+  auto got = read.get_future().get();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, 22u);
+
+  Stats s = R(1)->GetStats();
+  EXPECT_EQ(s.role, Role::kLeader);
+  EXPECT_EQ(s.commit_index, 22u);
+  EXPECT_EQ(s.last_log_index, 22u);
+  EXPECT_EQ(s.proposals, 20u);
+  R(1)->Close();
+  EXPECT_EQ(R(1)->GetStats().role, Role::kShutdown);
+  R(1)->Propose("late", 99);
+  EXPECT_EQ(A(1).dropped[99].code(), base::Code::kUnavailable);
+}
+
+TEST_F(RaftReplicaTest, LeadershipLossAbortsPendingProposalsAndReads) {
+  Boot({1, 2, 3});
+  const raft::NodeId leader = WaitForLeader({1, 2, 3});
+  ASSERT_NE(leader, 0u);
+  R(leader)->Propose("before", 1);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(A(id).WaitUntil([&] { return A(id).applied.size() == 1; }));
+  }
+  net_.Isolate(leader, true);
+  for (uint64_t t = 10; t < 15; ++t) R(leader)->Propose("lost", t);
+  std::promise<base::Result<uint64_t>> read;
+  R(leader)->ReadIndex([&](base::Result<uint64_t> r) { read.set_value(std::move(r)); });
+  // Check-quorum makes the isolated leader step down: its proposals can no longer be tracked.
+  ASSERT_TRUE(A(leader).WaitUntil([&] { return A(leader).dropped.size() == 5; }));
+  for (auto& [token, st] : A(leader).dropped) {
+    EXPECT_EQ(st.code(), base::Code::kAborted);
+    EXPECT_EQ(st.message(), "leadership lost while committing log");
+  }
+  EXPECT_EQ(read.get_future().get().status().code(), base::Code::kAborted);
+
+  std::set<raft::NodeId> rest;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    if (id != leader) rest.insert(id);
+  }
+  const raft::NodeId next = WaitForLeader(rest);
+  ASSERT_NE(next, 0u);
+  R(next)->Propose("after", 2);
+  net_.Isolate(leader, false);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(A(id).WaitUntil([&] { return A(id).applied.size() >= 2; })) << id;
+    EXPECT_EQ(A(id).Data(), (std::vector<std::string>{"before", "after"})) << id;
+  }
+}
+
+TEST_F(RaftReplicaTest, CloseDropsAcceptedProposalsWithUnavailable) {
+  Boot({1, 2, 3});
+  const raft::NodeId leader = WaitForLeader({1, 2, 3});
+  ASSERT_NE(leader, 0u);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    frozen_.insert(leader);  // no ticks: it keeps believing it leads
+  }
+  net_.Isolate(leader, true);
+  R(leader)->Propose("never", 5);
+  StopNode(leader);
+  ASSERT_EQ(A(leader).dropped.count(5), 1u);
+  EXPECT_EQ(A(leader).dropped[5].code(), base::Code::kUnavailable);
+}
+
+TEST_F(RaftReplicaTest, CommittedEntriesSurviveACrashOfEveryNode) {
+  Boot({1, 2, 3});
+  const raft::NodeId leader = WaitForLeader({1, 2, 3});
+  ASSERT_NE(leader, 0u);
+  for (uint64_t i = 1; i <= 50; ++i) R(leader)->Propose("c" + std::to_string(i), i);
+  ASSERT_TRUE(A(leader).WaitUntil([&] { return A(leader).applied.size() == 50; }));
+  const std::vector<std::string> committed = A(leader).Data();
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    StopNode(id);
+    nodes_[id]->fs.Crash(fs::CrashOptions{});  // every unsynced write is lost
+    std::lock_guard<std::mutex> l(A(id).mu);
+    A(id).applied.clear();
+    A(id).last_index = 0;
+  }
+  for (raft::NodeId id = 1; id <= 3; ++id) StartNode(id, {}, 0);
+  ASSERT_NE(WaitForLeader({1, 2, 3}), 0u);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    ASSERT_TRUE(A(id).WaitUntil([&] { return A(id).applied.size() >= 50; })) << id;
+    EXPECT_EQ(A(id).Data(), committed) << id;
+  }
+}
+
+TEST_F(RaftReplicaTest, RestartReplaysOnlyEntriesAfterTheAppliedIndex) {
+  Boot({1});
+  ASSERT_EQ(WaitForLeader({1}), 1u);
+  for (uint64_t i = 1; i <= 10; ++i) R(1)->Propose("c" + std::to_string(i), i);
+  ASSERT_TRUE(A(1).WaitUntil([&] { return A(1).applied.size() == 10; }));
+  const uint64_t seventh = A(1).applied[6].index;
+  StopNode(1);
+  {
+    std::lock_guard<std::mutex> l(A(1).mu);
+    A(1).applied.clear();
+    A(1).last_index = 0;
+  }
+  StartNode(1, {1}, seventh);
+  ASSERT_TRUE(A(1).WaitUntil([&] { return A(1).applied.size() >= 3; }));
+  EXPECT_EQ(A(1).Data(), (std::vector<std::string>{"c8", "c9", "c10"}));
+  for (auto& e : A(1).applied) EXPECT_EQ(e.token, 0u);
+}
+
+}  // namespace
+}  // namespace replica
