@@ -21,6 +21,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+SANITIZER_MARKERS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
+
+
 def rqlited_path():
     path = os.environ.get("RQLITED") or os.path.join(ROOT, "build", "bin", "rqlited")
     if not os.path.exists(path):
@@ -119,16 +123,26 @@ class Node:
         wait_until(ready, timeout, what="/readyz on port %d" % self.http_port)
 
     def stop(self, timeout=10.0):
-        """SIGTERM, wait up to `timeout`, then SIGKILL. Returns the exit code."""
+        """SIGTERM, wait up to `timeout`, then SIGKILL. Returns the exit code. Raises if the
+        process did not exit in time or a sanitizer reported an error in its stderr."""
         if self.proc is None or self.proc.poll() is not None:
             return None if self.proc is None else self.proc.returncode
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout)
             raise RuntimeError("rqlited did not exit within %.1fs of SIGTERM" % timeout)
+        self.check_sanitizers()
+        return code
+
+    def check_sanitizers(self):
+        err = self.stderr()
+        for marker in SANITIZER_MARKERS:
+            at = err.find(marker)
+            if at >= 0:
+                raise AssertionError("sanitizer report in rqlited stderr:\n" + err[at:at + 4000])
 
     def kill9(self):
         if self.proc is not None and self.proc.poll() is None:
