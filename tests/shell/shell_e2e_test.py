@@ -227,6 +227,64 @@ class Redirector:
         self.server.server_close()
 
 
+class AuthProxy:
+    """Until rqlited supports -auth: an HTTP listener (own thread) in front of a real node that
+    answers 401 unless Basic Auth is bob:secret, and otherwise forwards the request unchanged."""
+
+    GOOD = "Basic Ym9iOnNlY3JldA=="
+
+    def __init__(self, target):
+        import http.server
+        import threading
+        outer = self
+        self.seen_auth = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _reply(self, status, body, headers):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _handle(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                outer.seen_auth.append(self.headers.get("Authorization"))
+                if self.headers.get("Authorization") != AuthProxy.GOOD:
+                    self._reply(401, b"unauthorized\n", [("X-Rqlite-Version", "v10.0.0"),
+                                                          ("Content-Type", "text/plain")])
+                    return
+                req = urllib.request.Request("http://%s%s" % (target, self.path), data=body,
+                                             method=self.command)
+                if self.headers.get("Content-Type"):
+                    req.add_header("Content-Type", self.headers["Content-Type"])
+                try:
+                    with urllib.request.urlopen(req, timeout=30) as r:
+                        status, data, hdrs = r.status, r.read(), r.headers
+                except urllib.error.HTTPError as e:
+                    status, data, hdrs = e.code, e.read(), e.headers
+                keep = [(k, v) for k, v in hdrs.items() if k.lower() in ("content-type", "x-rqlite-version")]
+                self._reply(status, data, keep)
+
+            do_GET = do_POST = do_DELETE = _handle
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class ShellTestBase(unittest.TestCase):
     root = None
     node = None
@@ -497,6 +555,30 @@ class ConnectionTest(ShellTestBase):
             self.assertEqual(red.count, 22)  # the first request + 21 redirects followed
         finally:
             red.close()
+
+    def test_credentials_through_auth_proxy(self):
+        proxy = AuthProxy(self.node.addr)
+        try:
+            prompt = "127.0.0.1:%d> " % proxy.port
+            bad = PtyShell(["-p", str(proxy.port), "-u", "bob:wrong"], self.home)
+            self.shells.append(bad)
+            bad.expect(r"running version v10\.0\.0\n")
+            bad.expect(re.escape(prompt) + "$")
+            self.assertEqual(bad.run("SELECT 1;", prompt),
+                             "ERR! server responded with 401 Unauthorized: unauthorized\n\n")
+            self.assertEqual(bad.run(".status", prompt), "ERR! unauthorized\n")
+            self.assertEqual(bad.run(".nodes", prompt), "ERR! unauthorized\n")
+            self.assertIn("Basic Ym9iOndyb25n", proxy.seen_auth)  # bob:wrong
+            good = PtyShell(["-p", str(proxy.port), "--user=bob:secret"], self.home)
+            self.shells.append(good)
+            good.expect(re.escape(prompt) + "$")
+            self.assertIn("| 1 |", good.run("SELECT 1;", prompt))
+            self.assertIn("store:", good.run(".status", prompt))
+            bad_format = PtyShell(["-p", str(proxy.port), "-u", "bob"], self.home)
+            self.shells.append(bad_format)
+            bad_format.expect(r"ERR! invalid Basic Auth credential format\n")
+        finally:
+            proxy.close()
 
     def test_http_timeout(self):
         # A listener that accepts but never answers: -t bounds the wait.
