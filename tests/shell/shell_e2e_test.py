@@ -228,12 +228,13 @@ class Redirector:
 
 
 class AuthProxy:
-    """Until rqlited supports -auth: an HTTP listener (own thread) in front of a real node that
-    answers 401 unless Basic Auth is bob:secret, and otherwise forwards the request unchanged."""
+    """Until rqlited supports -auth/-http-cert: an HTTP listener (own thread) in front of a real
+    node that forwards every request unchanged. With check_auth it answers 401 unless Basic Auth
+    is bob:secret; with an ssl_context it serves HTTPS (TLS terminated here)."""
 
     GOOD = "Basic Ym9iOnNlY3JldA=="
 
-    def __init__(self, target):
+    def __init__(self, target, check_auth=True, ssl_context=None):
         import http.server
         import threading
         outer = self
@@ -254,7 +255,7 @@ class AuthProxy:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else None
                 outer.seen_auth.append(self.headers.get("Authorization"))
-                if self.headers.get("Authorization") != AuthProxy.GOOD:
+                if check_auth and self.headers.get("Authorization") != AuthProxy.GOOD:
                     self._reply(401, b"unauthorized\n", [("X-Rqlite-Version", "v10.0.0"),
                                                           ("Content-Type", "text/plain")])
                     return
@@ -276,6 +277,8 @@ class AuthProxy:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if ssl_context is not None:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -577,6 +580,40 @@ class ConnectionTest(ShellTestBase):
             bad_format = PtyShell(["-p", str(proxy.port), "-u", "bob"], self.home)
             self.shells.append(bad_format)
             bad_format.expect(r"ERR! invalid Basic Auth credential format\n")
+        finally:
+            proxy.close()
+
+    def test_https_through_tls_proxy(self):
+        import ssl
+        if shutil.which("openssl") is None:
+            self.skipTest("openssl not installed")
+        certs = make_certs(tempfile.mkdtemp(dir=self.root))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(certs["server.pem"], certs["server.key"])
+        ctx.load_verify_locations(certs["ca.pem"])
+        ctx.verify_mode = ssl.CERT_REQUIRED  # mTLS: the client must present a cert from the CA
+        proxy = AuthProxy(self.node.addr, check_auth=False, ssl_context=ctx)
+        try:
+            prompt = "127.0.0.1:%d> " % proxy.port
+            base = ["-s", "https", "-p", str(proxy.port)]
+            client = ["-d", certs["client.pem"], "-k", certs["client.key"]]
+            sh = PtyShell(base + ["-c", certs["ca.pem"]] + client, self.home)
+            self.shells.append(sh)
+            sh.expect(r"Connected to https://127\.0\.0\.1:%d running version" % proxy.port)
+            sh.expect(re.escape(prompt) + "$")
+            self.assertIn("| 1 |", sh.run("SELECT 1;", prompt))
+            sh2 = PtyShell(base + ["--insecure"] + client, self.home)
+            self.shells.append(sh2)
+            sh2.expect(re.escape(prompt) + "$")
+            self.assertIn("| 2 |", sh2.run("SELECT 2;", prompt))
+            no_ca = PtyShell(base + client, self.home)
+            self.shells.append(no_ca)
+            text = no_ca.expect(r"ERR! [^\n]*certificate[^\n]*\n")
+            self.assertNotIn("Welcome", text)
+            no_client_cert = PtyShell(base + ["-c", certs["ca.pem"]], self.home)
+            self.shells.append(no_client_cert)
+            text = no_client_cert.expect(r"ERR! [^\n]+\n")
+            self.assertNotIn("Welcome", text)
         finally:
             proxy.close()
 
