@@ -2,9 +2,9 @@
 //
 // What: plain value types. A Message is produced by raft::Node (in Ready::messages) and handed
 // to Node::Step on the receiving node; the transport carries it opaquely (any encoding that
-// round-trips every field; EncodeMessage/DecodeMessage below is one). Local message types
-// (kHup, kBeat, kProp, kUnreachable, kSnapStatus, kTransferLeader when sent to self) are
-// never sent over the wire except kProp/kReadIndex/kTransferLeader forwarded to the leader.
+// round-trips every field; EncodeMessage/DecodeMessage below is one). kHup, kBeat,
+// kUnreachable and kSnapStatus are local only and never appear in Ready::messages; kProp,
+// kReadIndex and kTransferLeader do, when a follower forwards a request to the leader.
 // Thread-safety: values; no shared state.
 #pragma once
 

@@ -6,8 +6,9 @@
 // (SetHardState) in that order, then calls Node::Advance. The caller may also cut the log
 // (CreateSnapshot + Compact) at any time between Ready cycles, for entries already applied.
 //
-// Invariants: the storage holds [FirstIndex(), LastIndex()]; Snapshot().index == FirstIndex()-1
-// and Term(Snapshot().index) == Snapshot().term. Empty log: FirstIndex() == LastIndex() + 1.
+// Invariants: the storage holds [FirstIndex(), LastIndex()] and knows Term(FirstIndex()-1);
+// FirstIndex()-1 <= Snapshot().index (a compaction may keep trailing entries before the
+// snapshot). Empty log: FirstIndex() == LastIndex() + 1.
 // The Node only asks for indexes within those bounds; out-of-bounds requests may fail.
 //
 // raftlog::Log (durable) is adapted to this interface by replica/. MemoryStorage below is
@@ -37,7 +38,7 @@ class Storage {
   // would exceed max_bytes. REQUIRES: FirstIndex() <= lo <= hi <= LastIndex() + 1.
   virtual base::Result<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi,
                                                    uint64_t max_bytes) const = 0;
-  // REQUIRES: Snapshot().index <= index <= LastIndex().
+  // REQUIRES: FirstIndex() - 1 <= index <= LastIndex().
   virtual base::Result<uint64_t> Term(uint64_t index) const = 0;
 };
 
