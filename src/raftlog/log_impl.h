@@ -73,6 +73,11 @@ class LogImpl {
 
   // recovery.cc
   base::Status ScanSegment(const std::string& name, uint64_t seq, bool last, Replay* r);
+  // Classifies the bytes after the last good record at `off` (§5 of the format doc): clean,
+  // torn tail (zeroed; or the file removed when it has no start record: returns true), or
+  // corruption.
+  base::Result<bool> CheckTail(const std::string& path, std::string_view buf, size_t off,
+                               ParseOutcome outcome, bool last, fs::File* file);
   base::Status ApplyRecord(const RecordView& rec, uint64_t seq, uint64_t offset, Replay* r);
   base::Status ApplyStart(const SegmentStart& s, uint64_t seq, const std::string& where,
                           Replay* r);

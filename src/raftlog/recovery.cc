@@ -120,6 +120,20 @@ base::Status LogImpl::ScanSegment(const std::string& name, uint64_t seq, bool la
     off += rec.total_bytes;
     if (is_start) start_bytes = off;
   }
+  RQ_ASSIGN_OR_RETURN(bool removed, CheckTail(path, buf, off, outcome, last, file.get()));
+  if (removed) return base::Status::Ok();
+  Segment seg;
+  seg.seq = seq;
+  seg.prev_index = r->segment_prev_index;
+  seg.file = std::move(file);
+  seg.end = off;
+  seg.data_start = start_bytes;
+  segs_.push_back(std::move(seg));
+  return base::Status::Ok();
+}
+
+base::Result<bool> LogImpl::CheckTail(const std::string& path, std::string_view buf, size_t off,
+                                      ParseOutcome outcome, bool last, fs::File* file) {
   size_t nonzero_end = buf.size();
   while (nonzero_end > off && buf[nonzero_end - 1] == '\0') --nonzero_end;
   if (nonzero_end > off) {
@@ -136,33 +150,22 @@ base::Status LogImpl::ScanSegment(const std::string& name, uint64_t seq, bool la
     }
     LOG(kWarn, "raftlog") << "cutting torn tail of " << path << ": " << (nonzero_end - off)
                           << " bytes at offset " << off;
-    if (off == 0) {
-      // The segment's creation never completed: nothing in it was ever synced.
-      file.reset();
-      RQ_RETURN_IF_ERROR(fs_->Remove(path));
-      base::Status st = fs_->SyncDir(dir_);
-      CHECK(st.ok()) << "raftlog: fsync of log directory failed (fatal): " << st.ToString();
-      return base::Status::Ok();
-    }
-    RQ_RETURN_IF_ERROR(file->Write(off, std::string(nonzero_end - off, '\0')));
-    base::Status st = file->Sync();
-    CHECK(st.ok()) << "raftlog: fdatasync failed (fatal): " << st.ToString();
-  } else if (off == 0) {
-    if (!last) return base::Corruption("raftlog: " + path + " is empty but not the last segment");
-    file.reset();
+  } else if (off > 0) {
+    return false;  // clean: only zeros after the data
+  } else if (!last) {
+    return base::Corruption("raftlog: " + path + " is empty but not the last segment");
+  }
+  if (off == 0) {
+    // The segment's creation never completed (no start record): nothing in it was synced.
     RQ_RETURN_IF_ERROR(fs_->Remove(path));
     base::Status st = fs_->SyncDir(dir_);
     CHECK(st.ok()) << "raftlog: fsync of log directory failed (fatal): " << st.ToString();
-    return base::Status::Ok();
+    return true;
   }
-  Segment seg;
-  seg.seq = seq;
-  seg.prev_index = r->segment_prev_index;
-  seg.file = std::move(file);
-  seg.end = off;
-  seg.data_start = start_bytes;
-  segs_.push_back(std::move(seg));
-  return base::Status::Ok();
+  RQ_RETURN_IF_ERROR(file->Write(off, std::string(nonzero_end - off, '\0')));
+  base::Status st = file->Sync();
+  CHECK(st.ok()) << "raftlog: fdatasync failed (fatal): " << st.ToString();
+  return false;
 }
 
 base::Status LogImpl::AdoptSnapshot(const raft::SnapshotMeta& meta, const std::string& where,
