@@ -185,8 +185,8 @@ SimResult Simulation::Run() {
     Process(e);
     CheckAfterStep();
   }
+  result_.simulated_us = inv_.ok() ? end : now_;  // a violation ends the run early
   now_ = end;
-  result_.simulated_us = end;
   result_.leaders = inv_.leaders_elected();
   result_.committed = inv_.committed_index();
   if (inv_.ok() && o_.check_liveness) {
@@ -398,6 +398,10 @@ void Simulation::FinishReady(SimNode& n, raft::Ready rd) {
         out << "commit rule: leader " << n.id << " of term " << rd.hard_state->term
             << " advanced its commit index to " << commit << ", an entry of term "
             << n.shadow.Term(commit);
+        for (const auto& [id, other] : nodes_) {
+          if (other->shadow.Has(commit) && other->shadow.Term(commit) != n.shadow.Term(commit))
+            out << "; node " << id << " holds term " << other->shadow.Term(commit) << " there";
+        }
         inv_.Fail(out.str());
       }
       MaybeIsolateSoon(n.id);
