@@ -30,11 +30,9 @@ void AcceptLoop(std::shared_ptr<Listener::State> s);
 
 Listener::Listener(asio::io_context& io) : state_(std::make_shared<State>(io)) {}
 
-Listener::~Listener() {
-  // The acceptor must not outlive this object's io_context use; closing it cancels the loop.
-  boost::system::error_code ec;
-  state_->acceptor.close(ec);
-}
+// Closing happens on the acceptor's strand (never concurrently with the accept handler); the
+// state stays alive until the cancelled handler has run.
+Listener::~Listener() { Close(); }
 
 base::Status ResolveTcp(asio::io_context& io, const std::string& host, uint16_t port,
                         std::vector<tcp::endpoint>* out) {
