@@ -125,6 +125,7 @@ api::Response StoreImpl::ApplyCommand(const command::Command& cmd, uint64_t inde
         out = engine.Query(cmd.statements, cmd.qualify_columns);  // read-only checks on
       }
       if (began) writer_->Exec("COMMIT").IgnoreError();
+      strong_read_term_ = 1;  // single node: always term 1 (cluster-semantics §7, step 1)
       return api::Response{{}, std::move(out.results), 0};
     }
     case command::Type::kLoad:
@@ -267,9 +268,12 @@ void StoreImpl::MaybeSnapshot() {
     due = static_cast<uint64_t>(wal_frames_) * page_size_ >= config_.snapshot_wal_bytes;
   }
   if (!due) return;
+  const int64_t now = deps_.clock->MonotonicNanos();
+  if (now < snapshot_retry_mono_ns_) return;  // a recent attempt was blocked: back off
   base::Status st = SnapshotNow(false);
   if (!st.ok() && st.code() != base::Code::kNotFound) {
     LOG(kDebug, "store") << "snapshot deferred: " << st.ToString();
+    snapshot_retry_mono_ns_ = now + 100'000'000;
   }
 }
 

@@ -135,6 +135,7 @@ api::Tree StoreImpl::Status() {
   st["fsm_term"] = rs.term;
   st["db_applied_index"] = applied;
   st["fsm_update_time"] = applied_at_unix_ns_.load();
+  st["strong_read_term"] = strong_read_term_.load();
   st["snapshot_threshold"] = config_.snapshot_threshold;
   st["snapshot_interval"] = Duration(config_.snapshot_interval_ns);
   st["trailing_logs"] = config_.trailing_logs;

@@ -125,12 +125,14 @@ class StoreImpl final : public Store, public replica::Applier {
   std::atomic<uint64_t> applied_index_{0};
   std::atomic<uint64_t> snapshot_index_{0};
   std::atomic<int64_t> applied_at_unix_ns_{0};
+  std::atomic<uint64_t> strong_read_term_{0};
   std::atomic<int> reads_in_flight_{0};
   std::atomic<uint64_t> temp_seq_{0};
   std::atomic<uint64_t> n_executes_{0}, n_queries_{0}, n_requests_{0}, n_snapshots_{0};
   std::mutex close_mu_;
   std::condition_variable close_cv_;
   int64_t last_snapshot_mono_ns_ = 0;  // apply executor
+  int64_t snapshot_retry_mono_ns_ = 0;  // apply executor: no automatic snapshot before this
   int wal_frames_ = 0;                 // apply executor (sqlite3_wal_hook)
   uint64_t page_size_ = 4096;          // apply executor
 };
