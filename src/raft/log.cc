@@ -99,19 +99,20 @@ uint64_t RaftLog::FindConflictByTerm(uint64_t index, uint64_t term) const {
 }
 
 std::optional<uint64_t> RaftLog::MaybeAppend(uint64_t prev_index, uint64_t prev_term,
-                                             const std::vector<Entry>& entries) {
+                                             std::vector<Entry>& entries) {
   if (!MatchTerm(prev_index, prev_term)) return std::nullopt;
   uint64_t last_new = prev_index + entries.size();
   uint64_t conflict = FindConflict(entries);
   if (conflict != 0) {
     CHECK_GT(conflict, committed_) << "entry " << conflict << " conflicts with committed entry";
-    std::vector<Entry> rest(entries.begin() + (conflict - prev_index - 1), entries.end());
-    Append(rest);
+    std::vector<Entry> rest(std::make_move_iterator(entries.begin() + (conflict - prev_index - 1)),
+                            std::make_move_iterator(entries.end()));
+    Append(std::move(rest));
   }
   return last_new;
 }
 
-uint64_t RaftLog::Append(const std::vector<Entry>& entries) {
+uint64_t RaftLog::Append(std::vector<Entry>&& entries) {
   if (entries.empty()) return LastIndex();
   uint64_t after = entries[0].index;
   CHECK_GT(after, committed_) << "append would overwrite committed entries";
@@ -123,7 +124,12 @@ uint64_t RaftLog::Append(const std::vector<Entry>& entries) {
   } else {
     unstable_.resize(after - offset_);
   }
-  unstable_.insert(unstable_.end(), entries.begin(), entries.end());
+  if (unstable_.empty()) {
+    unstable_ = std::move(entries);
+  } else {
+    unstable_.insert(unstable_.end(), std::make_move_iterator(entries.begin()),
+                     std::make_move_iterator(entries.end()));
+  }
   return LastIndex();
 }
 

@@ -33,10 +33,12 @@ class RaftLog {
 
   // Follower append (§5.3). Returns the new last index of the matched/appended region, or
   // nullopt when (prev_index, prev_term) does not match. Does not touch commit.
+  // Moves the entries it appends out of `entries`.
   std::optional<uint64_t> MaybeAppend(uint64_t prev_index, uint64_t prev_term,
-                                      const std::vector<Entry>& entries);
+                                      std::vector<Entry>& entries);
   // Appends to the unstable tail, truncating any conflicting suffix. Returns LastIndex().
-  uint64_t Append(const std::vector<Entry>& entries);
+  uint64_t Append(std::vector<Entry>&& entries);
+  uint64_t Append(const std::vector<Entry>& entries) { return Append(std::vector<Entry>(entries)); }
   // The largest index <= index whose term is <= term (or the first unknown one going down):
   // lets a rejection skip a whole divergent term instead of one entry per round trip.
   uint64_t FindConflictByTerm(uint64_t index, uint64_t term) const;

@@ -18,11 +18,11 @@ Node::~Node() = default;
 
 void Node::Tick() { raft_->Tick(); }
 
-base::Status Node::Step(const Message& m) {
+base::Status Node::Step(Message m) {
   if (m.type == MessageType::kHup || m.type == MessageType::kBeat) {
     return base::InvalidArgument("raft: local message received from the network");
   }
-  return raft_->Step(m);
+  return raft_->Step(std::move(m));
 }
 
 base::Status Node::Propose(std::string data) {

@@ -136,7 +136,7 @@ class Node {
   void Tick();
   // Feeds a message from a peer (or a local kUnreachable/kSnapStatus). Stale or unknown
   // messages are dropped with OK; returns an error only for malformed input.
-  base::Status Step(const Message& m);
+  base::Status Step(Message m);
   // Appends (leader) or forwards (follower with a known leader) a proposal. kNotLeader/kNoLeader
   // when it cannot; kAborted while a leadership transfer is in progress.
   base::Status Propose(std::string data);

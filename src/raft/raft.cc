@@ -322,7 +322,7 @@ void Raft::StepVoteRequest(const Message& m) {
   }
 }
 
-base::Status Raft::StepCandidate(const Message& m) {
+base::Status Raft::StepCandidate(Message& m) {
   MessageType resp_type =
       role_ == Role::kPreCandidate ? MessageType::kPreVoteResp : MessageType::kVoteResp;
   switch (m.type) {
@@ -399,7 +399,7 @@ base::Status Raft::StepFollower(Message m) {
   }
 }
 
-void Raft::HandleAppendEntries(const Message& m) {
+void Raft::HandleAppendEntries(Message& m) {
   Message resp;
   resp.type = MessageType::kAppResp;
   resp.to = m.from;
@@ -409,13 +409,9 @@ void Raft::HandleAppendEntries(const Message& m) {
     return;
   }
   uint64_t conflict = log_.MatchTerm(m.index, m.log_term) ? log_.FindConflict(m.entries) : 0;
+  if (conflict != 0) NoteConfEntries(m.entries, conflict);  // before the entries move
   std::optional<uint64_t> last = log_.MaybeAppend(m.index, m.log_term, m.entries);
   if (last) {
-    if (conflict != 0) {
-      NoteConfEntries(std::vector<Entry>(m.entries.begin() + (conflict - m.index - 1),
-                                         m.entries.end()),
-                      conflict);
-    }
     CommitTo(std::min(m.commit, *last));
     resp.index = *last;
   } else {

@@ -70,8 +70,8 @@ class Raft {
   bool StepTermCheck(const Message& m, bool* drop);
   void StepVoteRequest(const Message& m);
   base::Status StepFollower(Message m);
-  base::Status StepCandidate(const Message& m);
-  void HandleAppendEntries(const Message& m);
+  base::Status StepCandidate(Message& m);
+  void HandleAppendEntries(Message& m);  // moves m.entries into the log
   void HandleHeartbeat(const Message& m);
   void HandleSnapshot(const Message& m);
   bool RestoreSnapshot(const SnapshotMeta& snap);

@@ -73,8 +73,8 @@ void Raft::AppendEntries(std::vector<Entry> entries) {
     entries[i].term = term_;
     entries[i].index = last + 1 + i;
   }
-  log_.Append(entries);
   NoteConfEntries(entries, last + 1);
+  log_.Append(std::move(entries));
   // The leader counts itself as soon as the entry is in its log: the entry is persisted by the
   // same Ready cycle, before any message that could let it commit elsewhere is acted upon.
   tracker_.Get(id_)->MaybeUpdate(log_.LastIndex());

@@ -95,10 +95,13 @@ TEST(RaftLog, MaybeAppendFindsConflicts) {
   MemoryStorage s;
   ASSERT_TRUE(s.Append(Ents(1, {1, 2, 3})).ok());
   RaftLog log(&s);
-  EXPECT_FALSE(log.MaybeAppend(3, 2, Ents(4, {4})).has_value()) << "previous term mismatch";
-  EXPECT_EQ(log.MaybeAppend(1, 1, Ents(2, {2})).value(), 2u);
+  auto e4 = Ents(4, {4});
+  EXPECT_FALSE(log.MaybeAppend(3, 2, e4).has_value()) << "previous term mismatch";
+  auto e2 = Ents(2, {2});
+  EXPECT_EQ(log.MaybeAppend(1, 1, e2).value(), 2u);
   EXPECT_EQ(log.LastIndex(), 3u) << "a matching prefix must not truncate";
-  EXPECT_EQ(log.MaybeAppend(1, 1, Ents(2, {4})).value(), 2u);
+  auto e2b = Ents(2, {4});
+  EXPECT_EQ(log.MaybeAppend(1, 1, e2b).value(), 2u);
   EXPECT_EQ(log.LastIndex(), 2u);
   EXPECT_EQ(log.TermOrZero(2), 4u);
 }
