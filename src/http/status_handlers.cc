@@ -158,7 +158,9 @@ void HandleStatus(ServiceEnv& env, CallPtr call) {
 
 namespace {
 
-api::TreeMap CountersMap(const HttpCounters& c) {
+api::TreeMap CountersMap(const ServiceEnv& env) {
+  const HttpCounters& c = env.counters;
+  WriteQueue::Stats q = env.queue != nullptr ? env.queue->stats() : WriteQueue::Stats{};
   return api::TreeMap{{"auth_fail", c.auth_fail.load()},
                       {"auth_ok", c.auth_ok.load()},
                       {"backups", c.backups.load()},
@@ -172,6 +174,10 @@ api::TreeMap CountersMap(const HttpCounters& c) {
                       {"num_status", c.num_status.load()},
                       {"queries", c.queries.load()},
                       {"queued_executions", c.queued_executions.load()},
+                      {"queued_executions_failed", q.failed},
+                      {"queued_executions_leadership_lost", q.leadership_lost},
+                      {"queued_executions_no_leader", q.no_leader},
+                      {"queued_executions_not_leader", q.not_leader},
                       {"queued_executions_wait", c.queued_executions_wait.load()},
                       {"requests", c.requests.load()},
                       {"user_snapshots", c.user_snapshots.load()}};
@@ -200,7 +206,7 @@ void HandleDebugVars(ServiceEnv& env, CallPtr call) {
   api::Tree store_vars = env.db->DebugVars();
   if (auto* m = std::get_if<api::TreeMap>(&store_vars.v)) vars = std::move(*m);
   vars["cmdline"] = Cmdline();
-  vars["http"] = CountersMap(env.counters);
+  vars["http"] = CountersMap(env);
   if (!vars.contains("memstats")) vars["memstats"] = api::TreeMap{};
   // expvar's handler: "{\n", entries "%q: %s" joined by ",\n", then "\n}\n".
   std::string out = "{\n";

@@ -73,6 +73,7 @@ struct WriteQueue::State : std::enable_shared_from_this<WriteQueue::State> {
   std::deque<Entry> pending;
   std::deque<Parked> parked;
   std::atomic<int64_t> written_seq{0};
+  std::atomic<int64_t> failed{0}, no_leader{0}, not_leader{0}, leadership_lost{0};
 
   void Admit(Parked p);
   void MaybeFlush();
@@ -159,6 +160,10 @@ void WriteQueue::State::Send(std::shared_ptr<std::vector<Entry>> batch) {
     asio::post(self->strand, [self, batch, r = std::move(r)]() mutable {
       if (self->stopped) return;
       if (r.status.ok()) return self->Complete(batch);
+      ++self->failed;
+      if (r.status.code() == base::Code::kNoLeader) ++self->no_leader;
+      if (r.status.code() == base::Code::kNotLeader) ++self->not_leader;
+      if (r.status.code() == base::Code::kAborted) ++self->leadership_lost;
       if (!Retriable(r.status.code())) {
         LOG(kWarn, "http") << "queued batch dropped: " << r.status.ToString();
         return self->Complete(batch);
@@ -207,6 +212,11 @@ void WriteQueue::Enqueue(std::vector<api::Statement> statements, bool wait, int6
 }
 
 int64_t WriteQueue::written_sequence_number() const { return state_->written_seq.load(); }
+
+WriteQueue::Stats WriteQueue::stats() const {
+  return Stats{state_->failed.load(), state_->no_leader.load(), state_->not_leader.load(),
+               state_->leadership_lost.load()};
+}
 
 void WriteQueue::Stop() {
   asio::post(state_->strand, [s = state_] {

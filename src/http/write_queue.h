@@ -41,6 +41,11 @@ class WriteQueue {
   void Enqueue(std::vector<api::Statement> statements, bool wait, int64_t timeout_ns, Done done);
   // The largest sequence number of the last successfully written batch; 0 before the first.
   int64_t written_sequence_number() const;
+  // Failed batch attempts (/debug/vars `http` map): total and by cause.
+  struct Stats {
+    int64_t failed = 0, no_leader = 0, not_leader = 0, leadership_lost = 0;
+  };
+  Stats stats() const;
   const QueueConfig& config() const { return config_; }
   // Cancels timers and drops pending requests (waiters get timed_out=true). Idempotent.
   void Stop();

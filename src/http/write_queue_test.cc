@@ -136,6 +136,8 @@ TEST_F(WriteQueueTest, RetriesRetriableErrors) {
   EXPECT_FALSE(a.timed_out);
   ASSERT_EQ(Executes(), 2u);
   EXPECT_EQ(db_.executes[1].statements[0].sql, "A");
+  EXPECT_EQ(q.stats().failed, 1);
+  EXPECT_EQ(q.stats().no_leader, 1);
 }
 
 TEST_F(WriteQueueTest, FullQueueParksUntilABatchLeaves) {
