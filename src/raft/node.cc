@@ -22,6 +22,10 @@ base::Status Node::Step(Message m) {
   if (m.type == MessageType::kHup || m.type == MessageType::kBeat) {
     return base::InvalidArgument("raft: local message received from the network");
   }
+  if (m.to != kNoNode && m.to != raft_->id()) {
+    return base::InvalidArgument("raft: message for node " + std::to_string(m.to) +
+                                 " delivered to node " + std::to_string(raft_->id()));
+  }
   return raft_->Step(std::move(m));
 }
 

@@ -135,7 +135,8 @@ class Node {
 
   void Tick();
   // Feeds a message from a peer (or a local kUnreachable/kSnapStatus). Stale or unknown
-  // messages are dropped with OK; returns an error only for malformed input.
+  // messages are dropped with OK; returns an error only for malformed input (a local type, or
+  // `to` naming another node) or, for a forwarded request, when it cannot be forwarded.
   base::Status Step(Message m);
   // Appends (leader) or forwards (follower with a known leader) a proposal. kNotLeader/kNoLeader
   // when it cannot; kAborted while a leadership transfer is in progress.

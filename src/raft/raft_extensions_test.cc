@@ -348,5 +348,24 @@ TEST(Restart, AppliedBeyondStoredCommitIsNotReapplied) {
   EXPECT_EQ(rd.committed_entries[0].index, 6u);
 }
 
+TEST(NodeApi, RejectsMisroutedAndLocalMessagesFromTheNetwork) {
+  Cluster c({1, 2, 3});
+  ASSERT_EQ(c.ElectLeader(1), 1u);
+  Message m;
+  m.type = MessageType::kHeartbeat;
+  m.from = 1;
+  m.to = 3;
+  m.term = c.node(1).term();
+  EXPECT_EQ(c.node(2).Step(m).code(), base::Code::kInvalidArgument);
+  m.to = 2;
+  EXPECT_TRUE(c.node(2).Step(m).ok());
+  m.type = MessageType::kHup;
+  EXPECT_EQ(c.node(2).Step(m).code(), base::Code::kInvalidArgument);
+  EXPECT_EQ(c.node(2).role(), Role::kFollower);
+  // A follower without a leader cannot forward a proposal.
+  Cluster d({1, 2, 3});
+  EXPECT_EQ(d.node(2).Propose("x").code(), base::Code::kNoLeader);
+}
+
 }  // namespace
 }  // namespace raft
