@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -23,6 +24,7 @@
 #include "base/executor.h"
 #include "base/log.h"
 #include "http/server.h"
+#include "net/listener.h"
 #include "server/pending_database.h"
 #include "server/thread_pool.h"
 #include "store/store.h"
@@ -105,6 +107,9 @@ class Node::Impl {
   std::mutex io_mu_;
   std::condition_variable io_cv_;
   int io_running_ = 0;  // guarded by io_mu_
+  // Holds -raft-addr (cli.md §4 step 2) so a port clash fails start-up, as in rqlite. There is
+  // no inter-node protocol in a single-node build: accepted connections are closed at once.
+  std::unique_ptr<net::Listener> raft_listener_;
   PendingDatabase pending_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<store::Store> store_;
@@ -169,6 +174,15 @@ base::Status Node::Impl::Start(const BuildInfo& build) {
   read_ = std::make_unique<ThreadPool>("read", kReadThreads);
   StartIoThreads();
 
+  raft_listener_ = std::make_unique<net::Listener>(io_);
+  if (base::Status s = raft_listener_->Listen(config_.raft_addr); !s.ok()) {
+    return base::Unavailable("failed to listen on " + config_.raft_addr + ": " + s.message());
+  }
+  raft_listener_->Start([](asio::ip::tcp::socket socket) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+
   // HTTP first, so /readyz and /status answer while the store opens (cli.md §4 step 5).
   http_ = std::make_unique<http::Server>(io_, pending_, MakeHttpConfig(config_, build, &clock_));
   if (base::Status s = http_->Start(); !s.ok()) {
@@ -193,6 +207,7 @@ void Node::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (http_) http_->Stop();
+  if (raft_listener_) raft_listener_->Close();
   asio::post(tick_strand_, [this] {
     tick_stopped_ = true;
     tick_.cancel();
@@ -201,6 +216,7 @@ void Node::Impl::Stop() {
   JoinIoThreads();
   store_.reset();
   http_.reset();
+  raft_listener_.reset();
   read_.reset();
   log_.reset();
   apply_.reset();

@@ -2,7 +2,8 @@
 // io_context, the store and the HTTP server, wires them, and tears them down in order.
 //
 // Start-up (cli.md §4, the parts this build has): create the data directory → start the
-// executors (apply, log, read pool) and the io_context threads → start the HTTP server (answering
+// executors (apply, log, read pool) and the io_context threads → bind -raft-addr (held; no
+// inter-node protocol yet, connections are closed) → start the HTTP server (answering
 // "not ready" through a PendingDatabase) → open the store (single node: leader of itself at once)
 // → attach it → start the periodic store Tick → log "node HTTP API available at ...".
 // Shutdown (Stop): stop HTTP → close the store (finishes in-flight requests, whose completions

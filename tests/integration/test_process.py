@@ -97,6 +97,16 @@ class FlagsTest(unittest.TestCase):
         self.assertIn("failed to start HTTP server", err)
 
 
+    def test_raft_port_in_use_is_fatal(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            port = s.getsockname()[1]
+            code, _, err = run_rqlited(["-http-addr", "127.0.0.1:%d" % free_port(), "-raft-addr",
+                                        "127.0.0.1:%d" % port, os.path.join(self.tmp, "d")])
+        self.assertEqual(code, 1)
+        self.assertIn("failed to listen on 127.0.0.1:%d" % port, err)
+
 class LifecycleTest(unittest.TestCase):
 
     def setUp(self):
