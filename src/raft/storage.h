@@ -64,7 +64,9 @@ class MemoryStorage : public Storage {
   // entry (meta.index, meta.term), in which case later entries are kept.
   base::Status ApplySnapshot(const SnapshotMeta& meta);
   // Records that the application created a snapshot covering [.., index] with membership
-  // `conf`. REQUIRES: Snapshot().index < index <= LastIndex(); does not drop entries.
+  // `conf` (as of `index`; Node::conf() — as of the commit index — is also safe, since
+  // replaying later ConfChange entries over it is idempotent).
+  // REQUIRES: Snapshot().index < index <= LastIndex(); does not drop entries.
   base::Status CreateSnapshot(uint64_t index, const ConfState& conf);
   // Drops entries <= index. REQUIRES: index <= Snapshot().index.
   base::Status Compact(uint64_t index);
