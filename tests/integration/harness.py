@@ -105,7 +105,8 @@ class Node:
                 self.wait_ready(timeout)
                 self.start_seconds = time.monotonic() - t0
                 return self
-            except RuntimeError:
+            except (RuntimeError, TimeoutError):
+                self.kill9()  # never leave a process behind
                 if "address already in use" in self.stderr().lower() and attempt < 2:
                     continue
                 raise
