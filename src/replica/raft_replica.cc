@@ -1,6 +1,7 @@
 // replica/raft_replica.cc — see raft_replica.h for the contract and DESIGN_raft.md for the loop.
 #include "replica/raft_replica.h"
 
+#include <optional>
 #include <utility>
 
 #include "base/check.h"
@@ -16,9 +17,19 @@ struct RaftReplica::Batch {
   std::vector<std::pair<uint64_t, base::Status>> dropped;  // token → why
   std::vector<std::pair<ReadIndexCallback, base::Status>> read_failures;
   std::vector<std::pair<uint64_t, ReadIndexCallback>> read_waits;  // read index → callback
+  // Membership changes and conf-change completions, in log order relative to `committed`:
+  // each is delivered after the normal entries before it (`after` = count of committed entries
+  // preceding it).
+  struct ConfEvent {
+    size_t after = 0;
+    std::optional<raft::ConfChange> cc;
+    std::function<void(base::Status)> done;
+    base::Status status;
+  };
+  std::vector<ConfEvent> conf_events;
   bool closing = false;  // fail every read still waiting for its index to be applied
   bool empty_for_apply() const {
-    return !closing && committed.empty() && applied_upto == 0 && dropped.empty() && read_failures.empty() &&
+    return !closing && committed.empty() && conf_events.empty() && applied_upto == 0 && dropped.empty() && read_failures.empty() &&
            read_waits.empty();
   }
 };
@@ -152,6 +163,9 @@ void RaftReplica::Drain() {
   Batch out;
   if (closed) {
     for (auto& p : in.proposals) out.dropped.emplace_back(p.token, Closed());
+    for (auto& c : in.conf_changes) {
+      out.conf_events.push_back({0, std::nullopt, std::move(c.done), Closed()});
+    }
     for (auto& cb : in.reads) out.read_failures.emplace_back(std::move(cb), Closed());
   } else {
     FeedInputs(in, out);
@@ -188,7 +202,30 @@ void RaftReplica::FeedInputs(Inbox& in, Batch& out) {
   // Role changes caused by the inputs above must be seen before proposals are accepted.
   RunReadyLoop(out);
   FeedProposals(in.proposals, out);
+  FeedConfChanges(in.conf_changes, out);
   FeedReads(in.reads, out);
+}
+
+void RaftReplica::FeedConfChanges(std::vector<ConfProposal>& ccs, Batch& out) {
+  for (auto& p : ccs) {
+    if (node_->role() != raft::Role::kLeader) {
+      out.conf_events.push_back({out.committed.size(), std::nullopt, std::move(p.done),
+                                 NotLeader()});
+      continue;
+    }
+    const uint64_t index = node_->Status().last_index + 1;
+    base::Status st = node_->ProposeConfChange(p.cc);
+    if (!st.ok()) {
+      out.conf_events.push_back({out.committed.size(), std::nullopt, std::move(p.done), st});
+      continue;
+    }
+    pending_conf_[index] = PendingConf{node_->term(), std::move(p.done)};
+  }
+}
+
+void RaftReplica::ChangeMembership(raft::ConfChange cc, std::function<void(base::Status)> done) {
+  bool queued = Enqueue([&](Inbox& in) { in.conf_changes.push_back({cc, std::move(done)}); });
+  if (!queued) done(Closed());
 }
 
 void RaftReplica::FeedProposals(std::vector<Proposal>& props, Batch& out) {
@@ -277,10 +314,35 @@ void RaftReplica::HandleCommitted(std::vector<raft::Entry>& entries, Batch& out)
     } else if (token != 0) {
       out.dropped.emplace_back(token, LeadershipLost());  // cannot happen: tokens are kNormal
     }
+    if (e.type == raft::EntryType::kConfChange) HandleCommittedConf(e, out);
   }
 }
 
+void RaftReplica::HandleCommittedConf(const raft::Entry& e, Batch& out) {
+  Batch::ConfEvent ev;
+  ev.after = out.committed.size();
+  auto cc = raft::DecodeConfChange(e.data);
+  CHECK(cc.ok()) << "committed conf change at " << e.index << " is malformed";
+  ev.cc = *cc;
+  for (auto p = pending_conf_.begin(); p != pending_conf_.end() && p->first <= e.index;) {
+    if (p->first == e.index && p->second.term == e.term) {
+      ev.done = std::move(p->second.done);
+      ev.status = base::Status::Ok();
+    } else {
+      out.conf_events.push_back({out.committed.size(), std::nullopt, std::move(p->second.done),
+                                 LeadershipLost()});
+    }
+    p = pending_conf_.erase(p);
+  }
+  out.conf_events.push_back(std::move(ev));
+}
+
 void RaftReplica::OnLeadershipLost(Batch& out) {
+  for (auto& [idx, p] : pending_conf_) {
+    out.conf_events.push_back({out.committed.size(), std::nullopt, std::move(p.done),
+                               LeadershipLost()});
+  }
+  pending_conf_.clear();
   for (auto& [idx, p] : pending_) out.dropped.emplace_back(p.token, LeadershipLost());
   pending_.clear();
   for (auto& [ctx, cb] : reads_) {
@@ -310,7 +372,25 @@ void RaftReplica::Publish(Batch& out) {
 }
 
 void RaftReplica::ApplyOnApplyExec(Batch& b) {
-  if (!b.committed.empty()) applier_->Apply(b.committed);
+  // Entries and membership events interleave in log order.
+  size_t done = 0;
+  for (auto& ev : b.conf_events) {
+    if (ev.after > done) {
+      std::vector<Committed> part(std::make_move_iterator(b.committed.begin() + done),
+                                  std::make_move_iterator(b.committed.begin() + ev.after));
+      applier_->Apply(part);
+      done = ev.after;
+    }
+    if (ev.cc && options_.on_membership) options_.on_membership(*ev.cc);
+    if (ev.done) ev.done(ev.status);
+  }
+  if (done == 0) {
+    if (!b.committed.empty()) applier_->Apply(b.committed);
+  } else if (done < b.committed.size()) {
+    std::vector<Committed> rest(std::make_move_iterator(b.committed.begin() + done),
+                                std::make_move_iterator(b.committed.end()));
+    applier_->Apply(rest);
+  }
   if (b.applied_upto > applied_) applied_ = b.applied_upto;
   for (auto& [token, st] : b.dropped) applier_->Dropped(token, st);
   for (auto& [cb, st] : b.read_failures) cb(st);
@@ -395,6 +475,10 @@ void RaftReplica::Close() {
       Batch out;
       for (auto& [idx, p] : pending_) out.dropped.emplace_back(p.token, Closed());
       pending_.clear();
+      for (auto& [idx, p] : pending_conf_) {
+        out.conf_events.push_back({0, std::nullopt, std::move(p.done), Closed()});
+      }
+      pending_conf_.clear();
       for (auto& [ctx, cb] : reads_) out.read_failures.emplace_back(std::move(cb), Closed());
       reads_.clear();
       out.closing = true;

@@ -84,6 +84,10 @@ struct RaftReplicaOptions {
   uint64_t seed = 1;                  // raft::Node randomness (election timeouts)
   uint64_t trailing_logs = 10240;     // entries kept below a Compact() index
   raftlog::Options log_options;
+  // Called on the apply executor for every committed membership change, in log order with the
+  // applied entries (bootstrap entries and replays included): the owner updates the transport's
+  // peer addresses (ConfChange::context carries the node's Raft address). May be empty.
+  std::function<void(const raft::ConfChange&)> on_membership;
 };
 
 // Read-only view for status pages and tests.
@@ -124,6 +128,10 @@ class RaftReplica final : public Replica, public TransportHandler {
   // Starts an election now (tests, bootstrap of a one-node cluster).
   void Campaign();
   void TransferLeadership(raft::NodeId to);
+  // Proposes a single-server membership change (leader only). done(status) runs on the apply
+  // executor: OK once the change committed (it is then in effect), kNotLeader, kUnavailable
+  // (another change pending / leader not ready; retry), kAborted (leadership lost).
+  void ChangeMembership(raft::ConfChange cc, std::function<void(base::Status)> done);
   RaftStatus GetRaftStatus() const;
 
  private:
@@ -135,6 +143,14 @@ class RaftReplica final : public Replica, public TransportHandler {
     std::string data;
     uint64_t token;
   };
+  struct ConfProposal {
+    raft::ConfChange cc;
+    std::function<void(base::Status)> done;
+  };
+  struct PendingConf {
+    uint64_t term;
+    std::function<void(base::Status)> done;
+  };
   struct Inbox {  // guarded by mu_
     int ticks = 0;
     bool campaign = false;
@@ -143,6 +159,7 @@ class RaftReplica final : public Replica, public TransportHandler {
     std::vector<raft::NodeId> unreachable;
     std::vector<Proposal> proposals;
     std::vector<ReadIndexCallback> reads;
+    std::vector<ConfProposal> conf_changes;
     bool has_compact = false;
     uint64_t compact_index = 0;
   };
@@ -156,8 +173,10 @@ class RaftReplica final : public Replica, public TransportHandler {
   void FeedInputs(Inbox& in, Batch& out);
   void FeedProposals(std::vector<Proposal>& props, Batch& out);
   void FeedReads(std::vector<ReadIndexCallback>& reads, Batch& out);
+  void FeedConfChanges(std::vector<ConfProposal>& ccs, Batch& out);
   void RunReadyLoop(Batch& out);
   void HandleCommitted(std::vector<raft::Entry>& entries, Batch& out);
+  void HandleCommittedConf(const raft::Entry& e, Batch& out);
   void OnLeadershipLost(Batch& out);
   void Publish(Batch& out);  // send + post to the apply executor
   void DoCompact(uint64_t index);
@@ -177,6 +196,7 @@ class RaftReplica final : public Replica, public TransportHandler {
   std::unique_ptr<base::Random> random_;
   std::unique_ptr<raft::Node> node_;
   std::map<uint64_t, Pending> pending_;                  // index → proposal
+  std::map<uint64_t, PendingConf> pending_conf_;         // index → membership change
   std::map<std::string, ReadIndexCallback> reads_;       // context → callback
   uint64_t next_read_ctx_ = 1;
   bool leading_ = false;

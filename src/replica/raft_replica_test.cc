@@ -50,6 +50,7 @@ class Recorder : public Applier {
   std::condition_variable cv;
   std::vector<Committed> applied;
   std::map<uint64_t, base::Status> dropped;
+  std::vector<raft::ConfChange> membership;  // from RaftReplicaOptions::on_membership
   uint64_t last_index = 0;
 };
 
@@ -112,10 +113,14 @@ class RaftReplicaTest : public ::testing::Test {
     for (auto& [id, n] : nodes_) StopNode(id);
   }
 
-  void Boot(std::vector<raft::NodeId> ids) {
+  void Boot(std::vector<raft::NodeId> ids, std::vector<raft::NodeId> joiners = {}) {
     for (raft::NodeId id : ids) {
       nodes_[id] = std::make_unique<Node>(&net_);
       StartNode(id, ids, 0);
+    }
+    for (raft::NodeId id : joiners) {
+      nodes_[id] = std::make_unique<Node>(&net_);
+      StartNode(id, {}, 0);
     }
     ticker_ = std::thread([this] {
       while (!stop_) {
@@ -138,6 +143,12 @@ class RaftReplicaTest : public ::testing::Test {
     o.peers = peers;
     o.seed = 5;
     o.log_options.segment_bytes = 1 << 20;
+    Recorder* rec = &n->applier;
+    o.on_membership = [rec](const raft::ConfChange& cc) {
+      std::lock_guard<std::mutex> l(rec->mu);
+      rec->membership.push_back(cc);
+      rec->cv.notify_all();
+    };
     auto r = RaftReplica::Open(o, &n->fs, &n->raft_exec, &n->apply_exec, &n->applier,
                                &n->transport, [&](uint64_t, uint64_t) { return applied; });
     ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -290,6 +301,40 @@ TEST_F(RaftReplicaTest, RestartReplaysOnlyEntriesAfterTheAppliedIndex) {
   ASSERT_TRUE(A(1).WaitUntil([&] { return A(1).applied.size() >= 3; }));
   EXPECT_EQ(A(1).Data(), (std::vector<std::string>{"c8", "c9", "c10"}));
   for (auto& e : A(1).applied) EXPECT_EQ(e.token, 0u);
+}
+
+TEST_F(RaftReplicaTest, JoinByMembershipChange) {
+  Boot({1}, {2});
+  ASSERT_EQ(WaitForLeader({1}), 1u);
+  for (uint64_t i = 1; i <= 5; ++i) R(1)->Propose("c" + std::to_string(i), i);
+  std::promise<base::Status> on_follower, added;
+  R(2)->ChangeMembership({raft::ConfChangeType::kAddVoter, 2, "n2"},
+                         [&](base::Status st) { on_follower.set_value(st); });
+  EXPECT_EQ(on_follower.get_future().get().code(), base::Code::kNotLeader);
+  R(1)->ChangeMembership({raft::ConfChangeType::kAddVoter, 2, "n2"},
+                         [&](base::Status st) { added.set_value(st); });
+  base::Status st = added.get_future().get();
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  for (uint64_t i = 6; i <= 10; ++i) R(1)->Propose("c" + std::to_string(i), i);
+  for (raft::NodeId id : {1, 2}) {
+    ASSERT_TRUE(A(id).WaitUntil([&] { return A(id).applied.size() == 10; })) << id;
+    ASSERT_TRUE(A(id).WaitUntil([&] { return A(id).membership.size() == 2; })) << id;
+    EXPECT_EQ(A(id).membership[0], (raft::ConfChange{raft::ConfChangeType::kAddVoter, 1, ""}));
+    EXPECT_EQ(A(id).membership[1], (raft::ConfChange{raft::ConfChangeType::kAddVoter, 2, "n2"}));
+  }
+  EXPECT_EQ(A(2).Data(), A(1).Data());
+  EXPECT_EQ(R(1)->GetRaftStatus().conf.voters, (std::vector<raft::NodeId>{1, 2}));
+  // Two voters: commits and read indexes now need node 2; they complete once it is back.
+  net_.Isolate(2, true);
+  R(1)->Propose("stalled", 11);
+  const uint64_t commit = R(1)->GetRaftStatus().commit_index;
+  std::promise<base::Result<uint64_t>> read;
+  R(1)->ReadIndex([&](base::Result<uint64_t> r) { read.set_value(std::move(r)); });
+  net_.Isolate(2, false);
+  auto got = read.get_future().get();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_GE(*got, commit);
+  ASSERT_TRUE(A(2).WaitUntil([&] { return A(2).applied.size() == 11; }));
 }
 
 }  // namespace
