@@ -290,6 +290,58 @@ INSTANTIATE_TEST_SUITE_P(Properties, Figure3,
                                            "Liveness"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
+// The checkers themselves detect each violation (fabricated states).
+TEST(SafetyChecker, DetectsEachViolation) {
+  Cluster c({1, 2, 3});
+  ASSERT_EQ(c.ElectLeader(1), 1u);
+  ASSERT_TRUE(c.node(1).Propose("a").ok());
+  c.Stabilize();
+  const Peer& leader = c.peer(1);
+  uint64_t last = leader.storage.LastIndex();
+  {
+    SafetyChecker chk;  // Leader Append-Only: the leader's entry at `last` changes.
+    chk.OnReady(1, Ready{}, leader);
+    CHECK_OK(c.peer(1).storage.Append(std::vector<Entry>{Entry{9, last, EntryType::kNormal, "z"}}));
+    chk.OnReady(1, Ready{}, leader);
+    EXPECT_EQ(chk.violation(), "LeaderAppendOnly");
+  }
+  {
+    SafetyChecker chk;  // Log Matching: 1 and 2 agree at `last` but differ just below it.
+    CHECK_OK(c.peer(2).storage.Append(
+        std::vector<Entry>{Entry{2, last - 1, EntryType::kNormal, "other"},
+                           Entry{9, last, EntryType::kNormal, "z"}}));
+    chk.CheckLogMatching(c);
+    EXPECT_EQ(chk.violation(), "LogMatching");
+  }
+  {
+    SafetyChecker chk;  // State Machine Safety: two different entries applied at one index.
+    Ready r1, r2;
+    r1.committed_entries = {Entry{2, 50, EntryType::kNormal, "x"}};
+    r2.committed_entries = {Entry{2, 50, EntryType::kNormal, "y"}};
+    chk.OnReady(2, r1, c.peer(2));
+    chk.OnReady(3, r2, c.peer(3));
+    EXPECT_EQ(chk.violation(), "StateMachineSafety");
+  }
+  {
+    SafetyChecker chk;  // Leader Completeness: an entry committed earlier is not in the log.
+    Ready r;
+    r.committed_entries = {Entry{1, 100, EntryType::kNormal, "not in the leader's log"}};
+    Cluster old({1, 2, 3});  // applied in term 1 by a node of another history
+    chk.OnReady(2, r, old.peer(2));
+    chk.OnReady(1, Ready{}, leader);
+    EXPECT_EQ(chk.violation(), "LeaderCompleteness");
+  }
+  {
+    SafetyChecker chk;  // Election Safety: two leaders of the same term.
+    Cluster other({1, 2, 3});
+    ASSERT_EQ(other.ElectLeader(2), 2u);
+    ASSERT_EQ(other.node(2).term(), c.node(1).term());
+    chk.OnReady(1, Ready{}, c.peer(1));
+    chk.OnReady(2, Ready{}, other.peer(2));
+    EXPECT_EQ(chk.violation(), "ElectionSafety");
+  }
+}
+
 // The checkers bite: with a deliberate bug on, some seed violates a Figure 3 property.
 // Returns the first failing seed's violation, or "" if none of `seeds` failed.
 std::string FirstViolation(const TestingKnobs& knobs, int seeds) {
