@@ -18,7 +18,9 @@
 //     apply(rd.committed_entries);           // in order; serve rd.read_states once applied
 //     node.Advance(rd);
 //   }
-// GetReady must be followed by Advance before the next GetReady.
+// GetReady must be followed by Advance before the next GetReady. Appends to followers are
+// produced by GetReady: proposals made between two GetReady calls travel together, in one
+// MsgApp per follower (up to max_size_per_msg), so batching proposals batches the network.
 //
 // Membership: single-server changes (ConfChange). The Node applies a committed ConfChange
 // entry itself when its commit index passes it (Ready::conf_state reports the new membership);
