@@ -4,7 +4,7 @@ Not covered: B42's 401 part (needs -auth), B48-B50 (P2), B51-B53 (TLS, a later i
 """
 import unittest
 
-from harness import Node
+from harness import Node, run_rqlited
 
 
 class HttpTest(unittest.TestCase):
@@ -64,7 +64,9 @@ class HttpTest(unittest.TestCase):
                      self.node.post_json("/db/execute", ["SELECT 1"])]
         versions = {r.headers.get("x-rqlite-version") for r in responses}
         self.assertEqual(len(versions), 1, versions)
-        self.assertTrue(versions.pop())
+        # The same version string as `rqlited -version` prints.
+        _, _, err = run_rqlited(["-version"])
+        self.assertEqual(versions.pop(), err.split()[1])
 
     def test_b46_served_by(self):
         r = self.node.post_json("/db/execute", ["INSERT INTO h(v) VALUES('served')"])
