@@ -102,8 +102,12 @@ base::Status StoreImpl::Init() {
   // Entries are read back only at start-up: keep the log's decoded-entry cache small.
   ro.log_options.cache_bytes = 1 << 20;
   ro.log_options.segment_bytes = 32ull << 20;
-  RQ_ASSIGN_OR_RETURN(replica_, replica::LocalReplica::Open(ro, fs, deps_.log, deps_.apply, this,
+  if (deps_.replica_factory) {
+    RQ_ASSIGN_OR_RETURN(replica_, deps_.replica_factory(this, resolve));
+  } else {
+    RQ_ASSIGN_OR_RETURN(replica_, replica::LocalReplica::Open(ro, fs, deps_.log, deps_.apply, this,
                                                             resolve));
+  }
   // Wait until the replay (already posted to the apply executor) has run.
   RQ_RETURN_IF_ERROR(RunOnApply([] { return base::Status::Ok(); }));
   open_ = true;
@@ -206,6 +210,7 @@ bool AnyTxnControl(const std::vector<api::Statement>& stmts) {
 }
 const base::Status kDisallowed(base::Code::kInvalidArgument, "disallowed pragma");
 const base::Status kNotOpen(base::Code::kUnavailable, "store not open");
+const base::Status kNotLeaderStatus(base::Code::kNotLeader, "not leader");
 }  // namespace
 
 api::Response StoreImpl::LocalQuery(sqlite::Conn& conn, const std::vector<api::Statement>& stmts,
@@ -224,6 +229,7 @@ api::Response StoreImpl::LocalQuery(sqlite::Conn& conn, const std::vector<api::S
 void StoreImpl::Execute(api::ExecuteRequest req, api::Done done) {
   if (!open_) return done(Fail(kNotOpen));
   if (command::AnyDisallowedPragma(req.statements)) return done(Fail(kDisallowed));
+  if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
   n_executes_++;
   Preprocess(&req.statements, req.rewrite, true);
   command::Command cmd;
@@ -238,6 +244,10 @@ void StoreImpl::Execute(api::ExecuteRequest req, api::Done done) {
 void StoreImpl::Query(api::QueryRequest req, api::Done done) {
   if (!open_) return done(Fail(kNotOpen));
   if (command::AnyDisallowedPragma(req.statements)) return done(Fail(kDisallowed));
+  // none: served by any node; every other level needs this node to lead (auto = weak on a voter).
+  if (req.level != api::Level::kNone && !replica_->IsLeader()) {
+    return done(Fail(kNotLeaderStatus));
+  }
   n_queries_++;
   bool strong = req.level == api::Level::kStrong;
   Preprocess(&req.statements, req.rewrite, strong);
@@ -293,13 +303,21 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
   cmd->txn_control = AnyTxnControl(cmd->statements);
   cmd->qualify_columns = req.qualify_columns;
   cmd->db_timeout_ns = req.db_timeout_ns;
-  if (req.level == api::Level::kStrong) return Propose(*cmd, std::move(done));
+  if (req.level == api::Level::kStrong) {
+    if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
+    return Propose(*cmd, std::move(done));
+  }
+  // All-read requests at none (and, a quirk, auto) are served locally without a leader check.
+  const bool local_ok = req.level == api::Level::kNone || req.level == api::Level::kAuto;
   auto shared_done = std::make_shared<api::Done>(std::move(done));
-  RunRead([this, cmd, shared_done](sqlite::Conn& conn) -> api::Response {
-    if (AllReads(conn, cmd->statements)) {
+  RunRead([this, cmd, shared_done, local_ok](sqlite::Conn& conn) -> api::Response {
+    const bool leader = replica_->IsLeader();
+    if (AllReads(conn, cmd->statements) && (leader || local_ok)) {
       api::Response r = LocalQuery(conn, cmd->statements, cmd->transaction, cmd->db_timeout_ns,
                                    cmd->qualify_columns);
       (*shared_done)(std::move(r));
+    } else if (!leader) {
+      (*shared_done)(Fail(kNotLeaderStatus));
     } else {
       Propose(*cmd, std::move(*shared_done));
     }
@@ -309,6 +327,7 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
 
 void StoreImpl::Load(std::string data, api::Done done) {
   if (!open_) return done(Fail(kNotOpen));
+  if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
   command::Command cmd;
   if (sqlite::IsSqliteImage(data)) {
     cmd.type = command::Type::kLoad;

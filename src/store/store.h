@@ -28,11 +28,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "api/database.h"
 #include "base/result.h"
+#include "replica/replica.h"
 
 namespace base {
 class Clock;
@@ -62,6 +64,12 @@ struct StoreConfig {
   uint64_t random_seed = 0;            // seed for RANDOM() rewriting (server passes entropy)
 };
 
+// Builds the replica the store proposes to (the seam where Raft slots in). It must deliver
+// committed entries to `applier` on the store's apply executor, and call resolve_applied(first,
+// last) once at start-up to learn the store's durable applied index (replica/replica.h).
+using ReplicaFactory = std::function<base::Result<std::unique_ptr<replica::Replica>>(
+    replica::Applier* applier, const std::function<uint64_t(uint64_t, uint64_t)>& resolve_applied)>;
+
 // Everything the Store borrows. All pointers non-null and outliving the Store.
 struct StoreDeps {
   base::Clock* clock = nullptr;
@@ -69,6 +77,8 @@ struct StoreDeps {
   base::Executor* apply = nullptr;
   base::Executor* log = nullptr;
   base::Executor* read = nullptr;
+  // Empty: a single-node replica::LocalReplica with its log in <dir>/log on `log`.
+  ReplicaFactory replica_factory;
 };
 
 class Store : public api::Database {

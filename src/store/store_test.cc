@@ -470,6 +470,40 @@ TEST_F(StoreTest, ConcurrentMixedEntriesKeepPerEntrySemantics) {
   EXPECT_NE(QueryJ({"SELECT count(*) FROM t"}).find("[[200]]"), std::string::npos);
 }
 
+// A replica that is not the leader (what a follower's Raft replica reports): the store must
+// refuse everything that needs the leader with kNotLeader, and serve level=none reads locally.
+class FollowerReplica : public replica::Replica {
+ public:
+  void Propose(std::string, uint64_t) override { ADD_FAILURE() << "proposed on a follower"; }
+  bool IsLeader() const override { return false; }
+  replica::Stats GetStats() const override { return {}; }
+  void Compact(uint64_t) override {}
+  void Close() override {}
+};
+
+class StoreFollowerTest : public testing::StoreFixture {};
+
+TEST_F(StoreFollowerTest, NeedsLeaderExceptForLevelNone) {
+  factory_ = [](replica::Applier*, const std::function<uint64_t(uint64_t, uint64_t)>& resolve)
+      -> base::Result<std::unique_ptr<replica::Replica>> {
+    resolve(1, 0);
+    return std::unique_ptr<replica::Replica>(new FollowerReplica());
+  };
+  OpenStore();
+  EXPECT_EQ(Exec(Stmts({"CREATE TABLE t(x)"})).status.code(), base::Code::kNotLeader);
+  EXPECT_EQ(Query(Stmts({"SELECT 1"})).status.code(), base::Code::kNotLeader);
+  EXPECT_EQ(Query(Stmts({"SELECT 1"}), api::Level::kStrong).status.code(), base::Code::kNotLeader);
+  EXPECT_EQ(QueryJ({"SELECT 1"}, api::Level::kNone),
+            "{\"results\":[{\"columns\":[\"1\"],\"types\":[\"integer\"],\"values\":[[1]]}]}");
+  EXPECT_EQ(Req(Stmts({"SELECT 1"}), false, api::Level::kNone).status.code(), base::Code::kOk);
+  EXPECT_EQ(Req(Stmts({"SELECT 1"})).status.code(), base::Code::kNotLeader);
+  EXPECT_EQ(Req(Stmts({"CREATE TABLE t(x)"}), false, api::Level::kNone).status.code(),
+            base::Code::kNotLeader);
+  EXPECT_EQ(LoadData("CREATE TABLE t(x)").status.code(), base::Code::kNotLeader);
+  EXPECT_EQ(store_->Backup(BackupReq(api::BackupFormat::kSql)).status().code(),
+            base::Code::kNotLeader);
+}
+
 TEST_F(StoreTest, StatusTree) {
   api::Tree st = store_->Status();
   auto& m = std::get<api::TreeMap>(st.v);
