@@ -2,7 +2,7 @@
 keep-alive and pipelining, Expect: 100-continue. Started once for the class (one process)."""
 import json
 import socket
-import time
+import threading
 import unittest
 
 from compat_test import Node
@@ -128,3 +128,42 @@ class ExtraTests(unittest.TestCase):
         self.assertEqual(max(seqs) - min(seqs), 19)
         _, _, body = self.node.request("GET", "/db/query?q=SELECT%20COUNT(*)%20FROM%20q", {}, b"")
         self.assertEqual(json.loads(body)["results"][0]["values"], [[20]])
+
+    def test_queued_writes_are_batched_into_few_log_entries(self):
+        """feature-table #71: many queued inserts land in far fewer Raft entries."""
+        self.node.request("POST", "/db/execute", {"Content-Type": "application/json"},
+                          b'["CREATE TABLE IF NOT EXISTS batched (x INTEGER)"]')
+
+        def last_log_index():
+            _, _, body = self.node.request("GET", "/status?key=store.raft.last_log_index", {},
+                                           b"")
+            return int(body)
+
+        before = last_log_index()
+        n = 1000
+        s, f = self.connect()
+        with s, f:
+            reqs = b""
+            for i in range(n):
+                body = json.dumps([["INSERT INTO batched(x) VALUES(?)", i]]).encode()
+                reqs += (b"POST /db/execute?queue HTTP/1.1\r\nHost: x\r\nContent-Length: %d"
+                         b"\r\n\r\n" % len(body)) + body
+            # Send from a thread so that neither side can block the other on full buffers.
+            sender = threading.Thread(target=s.sendall, args=(reqs,))
+            sender.start()
+            for _ in range(n):
+                status, _, _ = read_response(f)
+                self.assertEqual(status, 200)
+            sender.join()
+            marker = b"[]"
+            s.sendall(b"POST /db/execute?queue&wait HTTP/1.1\r\nHost: x\r\nContent-Length: %d"
+                      b"\r\n\r\n" % len(marker) + marker)
+            status, _, _ = read_response(f)
+            self.assertEqual(status, 200)
+        _, _, body = self.node.request(
+            "GET", "/db/query?q=SELECT%20COUNT(*)%20FROM%20batched", {}, b"")
+        self.assertEqual(json.loads(body)["results"][0]["values"], [[n]])
+        entries = last_log_index() - before
+        self.assertGreater(entries, 0)
+        # 1000 requests in batches of up to 128: at least 8 entries, far fewer than 1000.
+        self.assertLess(entries, n // 4, "queued writes were not batched: %d entries" % entries)
