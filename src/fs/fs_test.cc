@@ -207,6 +207,30 @@ TEST_F(MemCrash, KeepPrefixAndTearAreRandomPrefixes) {
   EXPECT_TRUE(saw_torn);
 }
 
+TEST_F(MemCrash, AnyOrderKeepsWholeSectorsIndependently) {
+  bool saw_hole = false;
+  for (uint64_t seed = 1; seed <= 32; ++seed) {
+    MemFileSystem fs(seed);
+    ASSERT_TRUE(fs.CreateDir("/d").ok());
+    auto f = fs.Open("/d/f", OpenMode::kCreate).value();
+    ASSERT_TRUE(fs.SyncDir("/d").ok());
+    std::string data(4096, 'a');
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i / 512);
+    ASSERT_TRUE(f->Write(0, data).ok());
+    fs.Crash({.any_order = true});
+    std::string got = *fs.ReadAll("/d/f");
+    ASSERT_LE(got.size(), data.size());
+    for (size_t s = 0; s < got.size(); s += 512) {
+      std::string sector = got.substr(s, 512);
+      bool kept = sector == data.substr(s, sector.size());
+      bool lost = sector == std::string(sector.size(), '\0');
+      EXPECT_TRUE(kept || lost) << "seed " << seed << " sector " << s / 512 << " is torn";
+      if (lost && s + 512 < got.size()) saw_hole = true;
+    }
+  }
+  EXPECT_TRUE(saw_hole);
+}
+
 TEST_F(MemCrash, CrashIsDeterministicForASeed) {
   auto run = [](uint64_t seed) {
     MemFileSystem fs(seed);

@@ -289,6 +289,32 @@ void MemFileSystem::Crash(const CrashOptions& options) {
   for (auto& [path, inode] : files_) {
     Image img = inode->synced;
     size_t n = inode->unsynced.size();
+    if (options.any_order) {
+      // Each sector ends up as it was after some prefix of the writes that touched it (a sector
+      // is written back whole, with whatever the page held then): pick that prefix per sector.
+      constexpr uint64_t kSector = 512;
+      std::map<uint64_t, size_t> cut;  // sector -> number of changes whose pieces land
+      for (size_t i = 0; i < n; ++i) {
+        const Inode::Change& c = inode->unsynced[i];
+        if (!c.is_write) {
+          Inode::Apply(c, &img);
+          continue;
+        }
+        for (uint64_t pos = c.offset; pos < c.offset + c.bytes.size();) {
+          uint64_t sector = pos / kSector;
+          uint64_t next = std::min<uint64_t>((sector + 1) * kSector, c.offset + c.bytes.size());
+          auto it = cut.find(sector);
+          if (it == cut.end()) it = cut.emplace(sector, rng_.Uniform(n + 1)).first;
+          if (i < it->second) {
+            Inode::Apply({true, pos, c.bytes.substr(pos - c.offset, next - pos)}, &img);
+          } else if (img.size < next) {
+            img.size = next;  // the file's size landed, the sector did not: zeros
+          }
+          pos = next;
+        }
+      }
+      n = 0;
+    }
     size_t keep = options.keep_unsynced_prefix ? rng_.Uniform(n + 1) : 0;
     for (size_t i = 0; i < keep; ++i) Inode::Apply(inode->unsynced[i], &img);
     if (options.tear && keep < n && inode->unsynced[keep].is_write) {

@@ -37,6 +37,10 @@ struct CrashOptions {
   bool tear = false;
   // Keep a random prefix of the unsynced directory operations (otherwise all are dropped).
   bool keep_dir_ops_prefix = false;
+  // Unsynced writes reach the disk in any order, sector by sector: each 512-byte sector ends up
+  // as it was after a random prefix of the unsynced writes touching it (sectors are atomic);
+  // size changes land. Overrides keep_unsynced_prefix and tear.
+  bool any_order = false;
 };
 
 class MemFileSystem : public FileSystem {

@@ -67,6 +67,8 @@ class Harness {
     options_.segment_bytes = rng_.Bernoulli(0.5) ? 4096 : 16384;
     options_.preallocate = rng_.Bernoulli(0.7);
     options_.cache_bytes = rng_.Bernoulli(0.5) ? 0 : 8192;
+    const uint64_t kBuffers[] = {0, 256, 4096, 1 << 20};
+    options_.write_buffer_bytes = kBuffers[rng_.Uniform(4)];
     options_.zero_fill_bytes = rng_.Bernoulli(0.3) ? 0 : rng_.Bernoulli(0.5) ? 1024 : 1 << 20;
     Reopen();
   }
@@ -121,6 +123,7 @@ class Harness {
     co.keep_unsynced_prefix = rng_.Bernoulli(0.7);
     co.tear = rng_.Bernoulli(0.7);
     co.keep_dir_ops_prefix = rng_.Bernoulli(0.5);
+    co.any_order = rng_.Bernoulli(0.3);
     fs_.Crash(co);
     Trace("crash\n");
     Reopen();
@@ -245,6 +248,24 @@ TEST(RaftlogCrash, SyncedStateSurvivesEveryCrash) {
   EXPECT_GT(total_write_failures, 1000);
 }
 
+// Calls fn(offset, record) for every record of a segment image, skipping write padding (zeros
+// up to the next sector boundary); returns the end of the data.
+template <typename Fn>
+size_t ForEachRecord(std::string_view data, Fn fn) {
+  size_t off = 0;
+  RecordView rec;
+  for (;;) {
+    if (ParseRecord(data, off, &rec) == ParseOutcome::kOk) {
+      fn(off, rec);
+      off += rec.total_bytes;
+      continue;
+    }
+    size_t next = (off + kSectorBytes - 1) / kSectorBytes * kSectorBytes;
+    if (next == off || ParseRecord(data, next, &rec) != ParseOutcome::kOk) return off;
+    off = next;
+  }
+}
+
 struct RecordLoc {
   std::string path;
   size_t offset;
@@ -257,12 +278,9 @@ std::vector<RecordLoc> AllRecords(fs::MemFileSystem& fs) {
   for (const auto& name : names) {
     std::string path = std::string(kDir) + "/" + name;
     std::string data = *fs.ReadAll(path);
-    size_t off = 0;
-    RecordView rec;
-    while (ParseRecord(data, off, &rec) == ParseOutcome::kOk) {
+    ForEachRecord(data, [&](size_t off, const RecordView& rec) {
       out.push_back({path, off, rec.total_bytes});
-      off += rec.total_bytes;
-    }
+    });
   }
   return out;
 }

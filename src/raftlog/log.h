@@ -56,6 +56,8 @@ struct Options {
   // fdatasyncs overwrite already-written blocks instead of converting unwritten extents
   // (a metadata commit). 0 disables.
   uint64_t zero_fill_bytes = 1ull << 20;
+  // Buffered records are written (pwrite, no sync) once this many bytes accumulate, and at Sync.
+  uint64_t write_buffer_bytes = 1ull << 20;
   // Upper bound on the data bytes of recently appended entries kept decoded in memory.
   uint64_t cache_bytes = 16ull << 20;
 };

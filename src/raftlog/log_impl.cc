@@ -8,7 +8,6 @@
 namespace raftlog {
 namespace {
 
-constexpr uint64_t kFlushThresholdBytes = 1 << 20;
 constexpr uint64_t kCacheEntryOverheadBytes = 64;
 constexpr uint64_t kReadChunkBytes = 1 << 20;
 
@@ -89,6 +88,8 @@ base::Status LogImpl::SyncActive() {
   base::Status st = segs_.back().file->Sync();
   CHECK(st.ok()) << "raftlog: fdatasync failed (fatal, never retried): " << st.ToString();
   active_dirty_ = false;
+  synced_end_ = pending_offset_;
+  need_mark_ = true;
   return base::Status::Ok();
 }
 
@@ -104,24 +105,44 @@ base::Status LogImpl::Roll(uint64_t prev_index, uint64_t prev_term) {
   segs_.push_back(std::move(seg).value());
   pending_offset_ = segs_.back().end;
   zeroed_to_ = 0;
+  synced_end_ = segs_.back().end;
+  need_mark_ = true;
   return base::Status::Ok();
 }
 
 base::Status LogImpl::AddRecord(RecordType type, std::string_view payload, Loc* loc) {
+  const uint64_t mark_bytes = RecordBytes(8);
   uint64_t n = RecordBytes(payload.size());
   Segment* act = &segs_.back();
+  auto pad = [&] {  // a new write starts on a sector boundary
+    return pending_.empty() ? (kSectorBytes - act->end % kSectorBytes) % kSectorBytes : 0;
+  };
   // A record bigger than a whole segment still goes into a segment of its own.
-  if (act->end + n > options_.segment_bytes && act->end > act->data_start) {
+  if (act->end + pad() + n + (need_mark_ ? mark_bytes : 0) > options_.segment_bytes &&
+      act->end > act->data_start) {
     RQ_ASSIGN_OR_RETURN(uint64_t prev_term, Term(last_index()));
     RQ_RETURN_IF_ERROR(Roll(last_index(), prev_term));
     act = &segs_.back();
+  }
+  if (pending_.empty()) {
+    act->end += pad();  // the skipped bytes are zeros already (never written)
+    pending_offset_ = act->end;
+  }
+  if (need_mark_) {
+    // The first record after a Sync says how much of the segment that Sync made durable, so
+    // recovery can tell damage to synced data from a torn unsynced tail.
+    std::string mark;
+    EncodeSyncMark(synced_end_, &mark);
+    AppendRecord(RecordType::kSyncMark, mark, &pending_);
+    act->end += mark_bytes;
+    need_mark_ = false;
   }
   loc->seq = act->seq;
   loc->offset = act->end;
   loc->bytes = n;
   AppendRecord(type, payload, &pending_);
   act->end += n;
-  if (pending_.size() >= kFlushThresholdBytes) return FlushPending();
+  if (pending_.size() >= options_.write_buffer_bytes) return FlushPending();
   return base::Status::Ok();
 }
 

@@ -101,6 +101,8 @@ class LogImpl {
   uint64_t pending_offset_ = 0;
   bool active_dirty_ = false;  // written to the active file but not yet synced
   uint64_t zeroed_to_ = 0;     // the active segment holds written zeros (or data) up to here
+  uint64_t synced_end_ = 0;    // the active segment is durable up to here
+  bool need_mark_ = false;     // a Sync happened: the next record is preceded by a sync mark
   std::string zeros_;
   std::string scratch_;
 };

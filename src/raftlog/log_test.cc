@@ -31,6 +31,24 @@ std::vector<raft::Entry> All(const Log& log) {
   return r.ok() ? *r : std::vector<raft::Entry>{};
 }
 
+// Calls fn(offset, record) for every record of a segment image, skipping write padding (zeros
+// up to the next sector boundary); returns the end of the data.
+template <typename Fn>
+size_t ForEachRecord(std::string_view data, Fn fn) {
+  size_t off = 0;
+  RecordView rec;
+  for (;;) {
+    if (ParseRecord(data, off, &rec) == ParseOutcome::kOk) {
+      fn(off, rec);
+      off += rec.total_bytes;
+      continue;
+    }
+    size_t next = (off + kSectorBytes - 1) / kSectorBytes * kSectorBytes;
+    if (next == off || ParseRecord(data, next, &rec) != ParseOutcome::kOk) return off;
+    off = next;
+  }
+}
+
 class LogTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> OpenLog() {
@@ -242,6 +260,49 @@ TEST_F(LogTest, MiddleCorruptionIsRefusedWithLocation) {
   EXPECT_NE(r.status().message().find("offset"), std::string::npos);
 }
 
+TEST_F(LogTest, LostSyncedSectorIsRefusedThanksToSyncMarks) {
+  options_.segment_bytes = 1 << 20;
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Range(1, 30, 1)).ok());  // one batch of ~3 KiB
+  ASSERT_TRUE(log->Sync().ok());
+  ASSERT_TRUE(log->Append(Range(31, 32, 1)).ok());  // later batches, each led by a sync mark
+  ASSERT_TRUE(log->Sync().ok());
+  ASSERT_TRUE(log->Append(Range(33, 34, 1)).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  log.reset();
+  // A synced sector in the middle of the first batch reads back as zeros (a lost write): it
+  // looks exactly like a torn unsynced write, except that later sync marks vouch for it.
+  std::string path = "/data/log/0000000000000001.seg";
+  auto f = fs_.Open(path, fs::OpenMode::kReadWrite).value();
+  ASSERT_TRUE(f->Write(1536, std::string(kSectorBytes, '\0')).ok());
+  ASSERT_TRUE(f->Sync().ok());
+  auto r = Log::Open(&fs_, "/data/log", options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), base::Code::kCorruption);
+  EXPECT_NE(r.status().message().find("sync mark"), std::string::npos) << r.status().ToString();
+}
+
+TEST_F(LogTest, LostSectorOfTheUnsyncedTailIsCut) {
+  options_.segment_bytes = 1 << 20;
+  options_.write_buffer_bytes = 0;  // every record is written at once, without a sync
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(Range(1, 3, 1)).ok());
+  ASSERT_TRUE(log->Sync().ok());
+  ASSERT_TRUE(log->Append(Range(4, 40, 1)).ok());  // written, never synced
+  log.reset();
+  // The kernel wrote back a later page but not an earlier one: a hole of zeros, then records.
+  std::string path = "/data/log/0000000000000001.seg";
+  // Layout: one record per sector (each write starts on a sector boundary); entries 1..3 end
+  // in sector 3, the sync mark and entry 4 open sector 4, entry 5 fills sector 5.
+  auto f = fs_.Open(path, fs::OpenMode::kReadWrite).value();
+  ASSERT_TRUE(f->Write(5 * kSectorBytes, std::string(kSectorBytes, '\0')).ok());
+  ASSERT_TRUE(f->Sync().ok());
+  log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(log->last_index(), 4u);
+  EXPECT_EQ(All(*log), Range(1, log->last_index(), 1));
+}
+
 TEST_F(LogTest, MissingSegmentIsRefused) {
   auto log = OpenLog();
   ASSERT_TRUE(log->Append(Range(1, 100, 1)).ok());
@@ -284,9 +345,7 @@ TEST_F(LogTest, CorruptOlderSegmentTailIsRefused) {
   // Stray bytes after the last record of a segment that is not the last one.
   std::string first = "/data/log/0000000000000001.seg";
   std::string data = *fs_.ReadAll(first);
-  size_t end = 0;
-  RecordView rec;
-  while (ParseRecord(data, end, &rec) == ParseOutcome::kOk) end += rec.total_bytes;
+  size_t end = ForEachRecord(data, [](size_t, const RecordView&) {});
   ASSERT_LT(end + 16, data.size());
   ASSERT_TRUE(fs_.CorruptByte(first, end + 8).ok());
   auto r = Log::Open(&fs_, "/data/log", options_);
@@ -372,9 +431,7 @@ TEST(PosixLogTest, RealDiskRoundTripAndTornTail) {
     auto f = pfs.Open(last, fs::OpenMode::kReadWrite).value();
     std::string data(opt.segment_bytes, '\0');
     ASSERT_TRUE(f->Read(0, data.size(), data.data()).ok());
-    size_t end = 0;
-    RecordView rec;
-    while (ParseRecord(data, end, &rec) == ParseOutcome::kOk) end += rec.total_bytes;
+    size_t end = ForEachRecord(data, [](size_t, const RecordView&) {});
     ASSERT_TRUE(f->Write(end, std::string("\x40\x01\x02\x03\x10\x00\x00\x00\x02", 9)).ok());
   }
   {

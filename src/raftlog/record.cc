@@ -111,7 +111,7 @@ ParseOutcome ParseRecord(std::string_view buf, size_t offset, RecordView* out) {
   uint32_t crc = LoadU32(h);
   uint32_t len = LoadU32(h + 4);
   uint8_t type = static_cast<uint8_t>(h[8]);
-  if (type < 1 || type > 4 || h[9] != 0 || h[10] != 0 || h[11] != 0) return ParseOutcome::kBad;
+  if (type < 1 || type > 5 || h[9] != 0 || h[10] != 0 || h[11] != 0) return ParseOutcome::kBad;
   if (len > buf.size() - offset - kRecordHeaderBytes) return ParseOutcome::kBad;
   if (base::Crc32c(h + 4, kRecordHeaderBytes - 4 + len) != crc) return ParseOutcome::kBad;
   size_t total = RecordBytes(len);
@@ -154,6 +154,13 @@ void EncodeSegmentStart(const SegmentStart& s, std::string* out) {
   PutU64(out, s.prev_term);
   EncodeHardState(s.hard_state, out);
   EncodeSnapshotMeta(s.snapshot, out);
+}
+
+void EncodeSyncMark(uint64_t durable_bytes, std::string* out) { PutU64(out, durable_bytes); }
+
+base::Result<uint64_t> DecodeSyncMark(std::string_view payload) {
+  if (payload.size() != 8) return Bad("sync mark");
+  return LoadU64(payload.data());
 }
 
 base::Status DecodeEntryHeader(std::string_view payload, uint64_t* term, uint64_t* index) {

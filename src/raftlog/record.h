@@ -19,6 +19,9 @@ namespace raftlog {
 
 inline constexpr size_t kRecordHeaderBytes = 12;
 inline constexpr size_t kRecordAlign = 8;
+// Every write of buffered records starts on a sector boundary (zero padding before it), so a
+// write lost or torn by a crash never shares a sector with data synced earlier.
+inline constexpr size_t kSectorBytes = 512;
 inline constexpr uint64_t kSegmentMagic = 0x3130474F4C525152ull;  // "RQRLOG01" as LE bytes
 inline constexpr uint32_t kFormatVersion = 1;
 
@@ -27,6 +30,7 @@ enum class RecordType : uint8_t {
   kEntry = 2,
   kHardState = 3,
   kSnapshot = 4,
+  kSyncMark = 5,  // u64: bytes of this segment known durable when the record was buffered
 };
 
 // Total bytes a record with `payload_bytes` of payload occupies (header + payload + padding).
@@ -65,6 +69,7 @@ void EncodeEntry(const raft::Entry& e, std::string* out);
 void EncodeHardState(const raft::HardState& hs, std::string* out);
 void EncodeSnapshotMeta(const raft::SnapshotMeta& meta, std::string* out);
 void EncodeSegmentStart(const SegmentStart& s, std::string* out);
+void EncodeSyncMark(uint64_t durable_bytes, std::string* out);
 
 base::Result<raft::Entry> DecodeEntry(std::string_view payload);
 // Only term and index (cheap; for recovery's index).
@@ -72,5 +77,6 @@ base::Status DecodeEntryHeader(std::string_view payload, uint64_t* term, uint64_
 base::Result<raft::HardState> DecodeHardState(std::string_view payload);
 base::Result<raft::SnapshotMeta> DecodeSnapshotMeta(std::string_view payload);
 base::Result<SegmentStart> DecodeSegmentStart(std::string_view payload);
+base::Result<uint64_t> DecodeSyncMark(std::string_view payload);
 
 }  // namespace raftlog

@@ -23,6 +23,10 @@ bool ParseSegmentName(const std::string& name, uint64_t* seq) {
   return true;
 }
 
+bool IsZero(std::string_view s) { return s.find_first_not_of('\0') == std::string_view::npos; }
+
+size_t NextSector(size_t off) { return (off + kSectorBytes - 1) / kSectorBytes * kSectorBytes; }
+
 // Offset of the first well-formed record starting at an aligned offset in [from, end), or npos.
 // (A record may extend past `end`: its last bytes can be zeros.)
 size_t FindValidRecord(std::string_view buf, size_t from, size_t end) {
@@ -32,6 +36,35 @@ size_t FindValidRecord(std::string_view buf, size_t from, size_t end) {
     if (ParseRecord(buf, q, &rec) == ParseOutcome::kOk) return q;
   }
   return std::string_view::npos;
+}
+
+
+// Why the damage at `off` (a bad record, or a zero header followed by more bytes) in the last
+// segment must be corruption of synced data rather than a torn unsynced tail; "" for torn.
+std::string SyncedDamage(std::string_view buf, size_t off, size_t nonzero_end,
+                         ParseOutcome outcome) {
+  size_t first_valid = std::string_view::npos;
+  RecordView rec;
+  for (size_t q = FindValidRecord(buf, off + kRecordAlign, nonzero_end);
+       q != std::string_view::npos; q = FindValidRecord(buf, q + rec.total_bytes, nonzero_end)) {
+    CHECK(ParseRecord(buf, q, &rec) == ParseOutcome::kOk);
+    if (first_valid == std::string_view::npos) first_valid = q;
+    if (rec.type != RecordType::kSyncMark) continue;
+    base::Result<uint64_t> durable = DecodeSyncMark(rec.payload);
+    if (durable.ok() && *durable > off) {
+      return "a sync mark at offset " + std::to_string(q) + " says the first " +
+             std::to_string(*durable) + " bytes were synced";
+    }
+  }
+  if (first_valid == std::string_view::npos) return "";  // nothing good follows: torn
+  // Good records follow, but nothing proves the damage was synced. Unsynced pages may reach the
+  // disk in any order; a lost one reads as zeros (fresh, preallocated or zero-filled space). A
+  // zero header, or a whole aligned zero sector before the next good record, is such a loss.
+  if (outcome == ParseOutcome::kEnd) return "";
+  for (size_t s = NextSector(off); s + kSectorBytes <= first_valid; s += kSectorBytes) {
+    if (IsZero(buf.substr(s, kSectorBytes))) return "";
+  }
+  return "followed by a valid record at offset " + std::to_string(first_valid);
 }
 
 }  // namespace
@@ -108,7 +141,19 @@ base::Status LogImpl::ScanSegment(const std::string& name, uint64_t seq, bool la
   size_t off = 0, start_bytes = 0;
   RecordView rec;
   ParseOutcome outcome;
-  while ((outcome = ParseRecord(buf, off, &rec)) == ParseOutcome::kOk) {
+  for (;;) {
+    outcome = ParseRecord(buf, off, &rec);
+    if (outcome != ParseOutcome::kOk && off % kSectorBytes != 0) {
+      // Every write starts on a sector boundary: zeros up to the next one are padding (a header
+      // read across them may look bad when the padding is shorter than a header).
+      size_t next = NextSector(off);
+      if (next < buf.size() && IsZero(std::string_view(buf).substr(off, next - off)) &&
+          ParseRecord(buf, next, &rec) != ParseOutcome::kEnd) {
+        off = next;
+        outcome = ParseRecord(buf, off, &rec);
+      }
+    }
+    if (outcome != ParseOutcome::kOk) break;
     bool is_start = rec.type == RecordType::kSegmentStart;
     if (is_start != (off == 0)) {
       return base::Corruption("raftlog: " + path + ": " +
@@ -142,11 +187,11 @@ base::Result<bool> LogImpl::CheckTail(const std::string& path, std::string_view 
       return base::Corruption("raftlog: " + path + ": " + what + " at offset " +
                               std::to_string(off) + " in a segment that is not the last");
     }
-    size_t q = FindValidRecord(buf, off + kRecordAlign, nonzero_end);
-    if (q != std::string_view::npos) {
+    std::string why = SyncedDamage(buf, off, nonzero_end, outcome);
+    if (!why.empty()) {
       return base::Corruption("raftlog: " + path + ": " + what + " at offset " +
-                              std::to_string(off) + " is followed by a valid record at offset " +
-                              std::to_string(q) + " (corruption inside the log, not a torn tail)");
+                              std::to_string(off) + ": " + why +
+                              " (corruption inside the log, not a torn tail)");
     }
     LOG(kWarn, "raftlog") << "cutting torn tail of " << path << ": " << (nonzero_end - off)
                           << " bytes at offset " << off;
@@ -250,6 +295,13 @@ base::Status LogImpl::ApplyRecord(const RecordView& rec, uint64_t seq, uint64_t 
       RQ_ASSIGN_OR_RETURN(raft::SnapshotMeta meta, DecodeSnapshotMeta(rec.payload));
       return AdoptSnapshot(meta, where(), r);
     }
+    case RecordType::kSyncMark: {
+      RQ_ASSIGN_OR_RETURN(uint64_t durable, DecodeSyncMark(rec.payload));
+      if (durable > offset) {
+        return base::Corruption("raftlog: " + where() + ": sync mark beyond its own offset");
+      }
+      return base::Status::Ok();
+    }
   }
   return base::Corruption("raftlog: " + where() + ": unknown record type");
 }
@@ -263,6 +315,12 @@ base::Status LogImpl::FinishRecovery(Replay* r) {
   pending_.clear();
   pending_offset_ = segs_.back().end;
   zeroed_to_ = 0;
+  // What was read back may still be only in the page cache (the process crashed, not the
+  // machine): make it durable before any sync mark claims it is.
+  base::Status st = segs_.back().file->Sync();
+  CHECK(st.ok()) << "raftlog: fdatasync failed (fatal): " << st.ToString();
+  synced_end_ = pending_offset_;
+  need_mark_ = true;
   active_dirty_ = false;
   return base::Status::Ok();
 }
