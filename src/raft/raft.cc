@@ -170,6 +170,7 @@ void Raft::TickHeartbeat() {
       }
     }
     lead_transferee_ = kNoNode;  // a transfer that did not finish in a timeout is abandoned
+    if (!Promotable()) TransferToBestVoter();  // a removed leader tries again
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_ticks) {
     heartbeat_elapsed_ = 0;

@@ -90,6 +90,7 @@ class Raft {
   void BcastHeartbeat();
   void SendHeartbeat(NodeId to, const std::string& ctx);
   void SendTimeoutNow(NodeId to);
+  void TransferToBestVoter();  // a removed leader hands over
   bool MaybeCommit();
   bool CommittedEntryInCurrentTerm() const;
   void RespondToRead(const Message& req, uint64_t index);

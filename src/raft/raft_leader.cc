@@ -101,6 +101,7 @@ bool Raft::MaybeCommit() {
 
 void Raft::LeaderAppResp(const Message& m, Progress* pr) {
   NodeId from = m.from;
+  NodeId transferee = lead_transferee_;  // a transfer started below sends its own TimeoutNow
   pr->recent_active = true;
   if (m.reject) {
     // Likewise skip our own entries with a term above the follower's at the hint.
@@ -137,7 +138,8 @@ void Raft::LeaderAppResp(const Message& m, Progress* pr) {
   while (MaybeSendAppend(from, false)) {
   }
   pr = tracker_.Get(from);
-  if (pr != nullptr && from == lead_transferee_ && pr->match == log_.LastIndex()) {
+  if (pr != nullptr && from == transferee && from == lead_transferee_ &&
+      pr->match == log_.LastIndex()) {
     SendTimeoutNow(from);
   }
 }
@@ -223,6 +225,23 @@ void Raft::LeaderTransfer(const Message& m) {
   } else {
     MaybeSendAppend(target, true);  // catch it up first
   }
+}
+
+void Raft::TransferToBestVoter() {
+  NodeId best = kNoNode;
+  uint64_t best_match = 0;
+  for (NodeId id : tracker_.conf().voters) {
+    const Progress* pr = tracker_.Get(id);
+    if (id != id_ && pr != nullptr && (best == kNoNode || pr->match > best_match)) {
+      best = id;
+      best_match = pr->match;
+    }
+  }
+  if (best == kNoNode) return;
+  Message m;
+  m.type = MessageType::kTransferLeader;
+  m.from = best;
+  LeaderTransfer(m);
 }
 
 void Raft::SendTimeoutNow(NodeId to) {
@@ -344,9 +363,12 @@ void Raft::ApplyConf(const ConfState& conf) {
   conf_changed_ = true;
   if (role_ != Role::kLeader) return;
   if (!Promotable()) {
-    // The leader was removed: tell the others the new commit index, then step down.
-    BcastAppend();
-    BecomeFollower(term_, kNoNode);
+    // The leader was removed. Stepping down at once could leave the cluster without a leader:
+    // a voter that has not yet learned that the removal committed still needs our vote, which
+    // we refuse if our log is longer. So (like etcd) we keep leading, uncounted and refusing
+    // proposals, and hand over to the most up-to-date voter with MsgTimeoutNow.
+    bcast_pending_ = true;
+    TransferToBestVoter();
     return;
   }
   if (lead_transferee_ != kNoNode && !tracker_.IsVoter(lead_transferee_)) {

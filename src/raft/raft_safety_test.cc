@@ -131,9 +131,28 @@ struct RunResult {
   uint64_t committed = 0;
 };
 
+// Membership churn through the leader: remove a voter (keeping at least two), add a removed
+// node back as a learner or voter, or promote a learner.
+void ChangeMembership(Cluster& c, base::Random& rnd, NodeId n) {
+  NodeId leader = c.Leader();
+  if (leader == kNoNode) return;
+  ConfState conf = c.node(leader).conf();
+  bool voter = std::find(conf.voters.begin(), conf.voters.end(), n) != conf.voters.end();
+  bool learner = std::find(conf.learners.begin(), conf.learners.end(), n) != conf.learners.end();
+  ConfChange cc{ConfChangeType::kAddVoter, n, ""};
+  if (voter) {
+    if (conf.voters.size() <= 2) return;
+    cc.type = ConfChangeType::kRemoveNode;
+  } else if (!learner && rnd.Bernoulli(0.5)) {
+    cc.type = ConfChangeType::kAddLearner;
+  }
+  c.node(leader).ProposeConfChange(cc).IgnoreError();
+}
+
 // One random fault or action. Per mille: tick 150, ready 250, deliver 450 (up to 3 messages,
 // mildly reordered, dropped or duplicated), propose 80, partition 20, crash 15 (half of them
-// in the middle of a Ready), compact 20, transfer leadership 3, read index 12.
+// in the middle of a Ready), compact 20, transfer leadership 3, membership change 5, read
+// index 7.
 void RandomAction(Cluster& c, base::Random& rnd, const std::vector<NodeId>& ids, double drop,
                   const std::string& tag) {
   auto any = [&] { return ids[rnd.Uniform(ids.size())]; };
@@ -179,6 +198,8 @@ void RandomAction(Cluster& c, base::Random& rnd, const std::vector<NodeId>& ids,
   } else if (r < 988) {
     NodeId leader = c.Leader();
     if (leader != kNoNode) c.node(leader).TransferLeadership(any()).IgnoreError();
+  } else if (r < 993) {
+    ChangeMembership(c, rnd, any());
   } else {
     c.node(any()).ReadIndex("r" + tag);
   }
@@ -195,8 +216,10 @@ void CheckLiveness(Cluster& c, RunResult* res) {
     uint64_t target = c.node(leader).commit() + 1;
     if (!c.node(leader).Propose("final").ok()) continue;
     c.Stabilize();
-    bool all = true;
-    for (NodeId id : c.ids()) all = all && c.node(id).applied() >= target;
+    bool all = true;  // every current member (removed nodes are left behind by design)
+    ConfState conf = c.node(leader).conf();
+    for (NodeId id : conf.voters) all = all && c.node(id).applied() >= target;
+    for (NodeId id : conf.learners) all = all && c.node(id).applied() >= target;
     res->live = all;
     res->committed = c.node(leader).commit();
   }
