@@ -23,12 +23,12 @@ uint64_t HashEntry(const raft::Entry& e) {
 
 void LogShadow::Append(const std::vector<raft::Entry>& entries) {
   if (entries.empty()) return;
-  uint64_t first = entries.front().index;
-  if (first <= base_) return;  // at or below the snapshot: ignored, as MemoryStorage does
+  uint64_t first = std::max(entries.front().index, base_ + 1);
   size_t keep = std::min<uint64_t>(first - base_, prefix_.size());
   prefix_.resize(keep);
   terms_.resize(keep);
   for (const raft::Entry& e : entries) {
+    if (e.index <= base_) continue;  // at or below the snapshot: ignored, as MemoryStorage does
     prefix_.push_back(Mix(prefix_.back(), HashEntry(e)));
     terms_.push_back(e.term);
   }

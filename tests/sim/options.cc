@@ -39,6 +39,7 @@ SimOptions SimOptions::Swarm(uint64_t seed, int64_t duration_us) {
   o.disk_sync_max_us = r.Bernoulli(0.3) ? r.Range(5'000, 30'000) : 2'000;
   o.max_msg_bytes = r.Bernoulli(0.1) ? 1 : (1 << 20);
   o.flaky_leaders = r.Bernoulli(0.2) ? 0.05 : 0.0;
+  o.compact_every = r.Bernoulli(0.3) ? r.Range(10, 300) : 0;
   return o;
 }
 
@@ -86,6 +87,7 @@ std::string SimOptions::Describe() const {
       << " nemesis_every=" << nemesis_every_us << "us sync_max=" << disk_sync_max_us
       << "us" << (max_msg_bytes < 64 ? " tiny_msgs=1" : "")
       << (flaky_leaders > 0 ? " flaky_leaders=" + std::to_string(flaky_leaders) : "")
+      << (compact_every > 0 ? " compact_every=" + std::to_string(compact_every) : "")
       << " sim=" << duration_us / 1'000'000 << "s+" << heal_us / 1'000'000 << "s";
   if (membership && !remove_leader) out << " remove_leader=0";
   if (knobs.commit_prev_term) out << " BUG=commit_prev_term";

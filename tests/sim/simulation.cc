@@ -49,6 +49,12 @@ struct PendingRead {
   uint64_t index;
 };
 
+struct KvState {
+  std::map<std::string, std::string> kv;
+  std::map<uint64_t, uint64_t> client_seq;  // dedupe of re-proposed commands
+  bool operator==(const KvState&) const = default;
+};
+
 struct SimNode {
   NodeId id = 0;
   bool running = false;
@@ -66,10 +72,10 @@ struct SimNode {
   uint64_t last_commit = 0;
   uint64_t visible_commit = 0;  // highest commit index seen in a synced Ready (incarnation)
   bool ready_from_leader = false;  // the node was leader when it produced the current Ready
-  // The state machine (rebuilt by replay after each restart: no snapshots in the sim).
+  // The state machine: rebuilt after each restart from the durable snapshot + log replay.
   uint64_t applied = 0;
-  std::map<std::string, std::string> kv;
-  std::map<uint64_t, uint64_t> client_seq;  // dedupe of re-proposed commands
+  KvState state;
+  raft::ConfState conf;  // membership as of `applied` (for snapshots)
   std::vector<PendingRead> reads;
 };
 
@@ -120,6 +126,8 @@ class Simulation {
   void Deliver(uint64_t slot);
   void Apply(SimNode& n, const raft::Entry& e);
   void ServeReads(SimNode& n);
+  void InstallSnapshot(SimNode& n, const raft::SnapshotMeta& meta);
+  void MaybeCompact(SimNode& n);
   void ObserveMembership(const raft::Entry& e);
 
   void ClientNext(uint64_t client);
@@ -151,6 +159,7 @@ class Simulation {
   NodeId next_id_ = 1;
   std::vector<Client> clients_;
   std::vector<NodeId> touched_;  // nodes called into by the current event
+  std::map<uint64_t, KvState> snapshots_;  // state machine at each snapshotted index
   std::vector<Operation> history_;
   Invariants inv_;
   SimResult result_;
@@ -245,6 +254,7 @@ void Simulation::Process(const Event& e) {
       raft::Ready rd = std::move(n.pending);
       n.pending = raft::Ready{};
       n.syncing = false;
+      if (rd.snapshot) CHECK_OK(n.durable.ApplySnapshot(*rd.snapshot));
       if (!rd.entries.empty()) CHECK_OK(n.durable.Append(rd.entries));
       if (rd.hard_state) n.durable.SetHardState(*rd.hard_state);
       FinishReady(n, std::move(rd));
@@ -298,6 +308,14 @@ void Simulation::StartNode(NodeId id) {
   n.rng = std::make_unique<base::Random>(Mix(o_.seed, id * 1000 + n.incarnation));
   n.storage = std::make_unique<raft::MemoryStorage>(n.durable);
   n.shadow = LogShadow();
+  raft::SnapshotMeta snap = n.durable.Snapshot();
+  n.applied = snap.index;
+  n.state = KvState{};
+  n.conf = snap.conf;
+  if (snap.index > 0) {
+    n.state = snapshots_.at(snap.index);
+    n.shadow.Reset(snap.index, snap.term, inv_.CommittedPrefix(snap.index));
+  }
   uint64_t first = n.durable.FirstIndex(), last = n.durable.LastIndex();
   if (first <= last) {
     auto ents = n.durable.Entries(first, last + 1, UINT64_MAX);
@@ -313,15 +331,13 @@ void Simulation::StartNode(NodeId id) {
   cfg.heartbeat_ticks = 2;
   cfg.knobs = o_.knobs;
   cfg.max_size_per_msg = o_.max_msg_bytes;
+  cfg.applied = snap.index;
   n.node = std::make_unique<raft::Node>(cfg, n.storage.get(), n.rng.get());
   n.syncing = false;
   n.pending = raft::Ready{};
   n.last_commit = 0;
   n.visible_commit = 0;
-  n.applied = 0;
-  n.kv.clear();
-  n.client_seq.clear();
-  n.reads.clear();
+    n.reads.clear();
   if (n.tick_us == 0) n.tick_us = 50'000 + fault_rng_.Range(-2'500, 2'500);  // clock drift
   Schedule(fault_rng_.Range(1, n.tick_us), EventType::kTick, id, n.incarnation);
   Pump(n);
@@ -334,6 +350,10 @@ void Simulation::CrashNode(NodeId id, bool permanent) {
     // order: entries first, then the hard state.
     const raft::Ready& rd = n.pending;
     size_t keep = o_.torn_writes ? disk_rng_.Uniform(rd.entries.size() + 2) : 0;
+    if (rd.snapshot) {
+      // The snapshot goes first; the entries after it only survive together with it.
+      if (keep > 0) CHECK_OK(n.durable.ApplySnapshot(*rd.snapshot));
+    }
     if (keep > 0 && !rd.entries.empty()) {
       std::vector<raft::Entry> part(rd.entries.begin(),
                                     rd.entries.begin() + std::min(keep, rd.entries.size()));
@@ -358,10 +378,7 @@ void Simulation::Pump(SimNode& n) {
     raft::Ready rd = n.node->GetReady();
     n.ready_from_leader = n.node->role() == raft::Role::kLeader;
     for (const raft::Message& m : rd.pre_persist_messages) Send(m);
-    if (rd.snapshot) {
-      inv_.Fail("unexpected snapshot in a simulation without log compaction");
-      return;
-    }
+    if (rd.snapshot) InstallSnapshot(n, *rd.snapshot);
     if (!rd.entries.empty()) {
       CHECK_OK(n.storage->Append(rd.entries));
       n.shadow.Append(rd.entries);
@@ -372,7 +389,8 @@ void Simulation::Pump(SimNode& n) {
       inv_.ObserveNewLeader(n.id, n.shadow, n.node->term());
       MaybeIsolateSoon(n.id);
     }
-    bool needs_disk = rd.must_sync || !rd.entries.empty() || rd.hard_state.has_value();
+    bool needs_disk = rd.must_sync || !rd.entries.empty() || rd.hard_state.has_value() ||
+                      rd.snapshot.has_value();
     if (needs_disk) {
       n.syncing = true;
       n.pending = std::move(rd);
@@ -412,6 +430,53 @@ void Simulation::FinishReady(SimNode& n, raft::Ready rd) {
   for (const raft::ReadState& rs : rd.read_states) n.reads.push_back({rs.context, rs.index});
   ServeReads(n);
   n.node->Advance(rd);
+  MaybeCompact(n);
+}
+
+void Simulation::InstallSnapshot(SimNode& n, const raft::SnapshotMeta& meta) {
+  if (meta.index > inv_.committed_index()) {
+    std::ostringstream out;
+    out << "snapshot: node " << n.id << " got a snapshot at " << meta.index
+        << " beyond the committed index " << inv_.committed_index();
+    inv_.Fail(out.str());
+    return;
+  }
+  if (meta.index <= n.applied) {
+    std::ostringstream out;
+    out << "snapshot: node " << n.id << " got a snapshot at " << meta.index
+        << " not ahead of its applied index " << n.applied;
+    inv_.Fail(out.str());
+    return;
+  }
+  CHECK_OK(n.storage->ApplySnapshot(meta));
+  bool keeps_log = n.shadow.Has(meta.index) && n.shadow.Term(meta.index) == meta.term;
+  if (!keeps_log || n.shadow.Prefix(meta.index) != inv_.CommittedPrefix(meta.index)) {
+    n.shadow.Reset(meta.index, meta.term, inv_.CommittedPrefix(meta.index));
+  }
+  auto it = snapshots_.find(meta.index);
+  CHECK(it != snapshots_.end()) << "no state machine snapshot at " << meta.index;
+  n.state = it->second;
+  n.applied = meta.index;
+  n.conf = meta.conf;
+}
+
+void Simulation::MaybeCompact(SimNode& n) {
+  if (o_.compact_every == 0 || !n.running) return;
+  uint64_t snap = n.storage->Snapshot().index;
+  if (n.applied < snap + o_.compact_every) return;
+  auto [it, inserted] = snapshots_.emplace(n.applied, n.state);
+  if (!inserted && !(it->second == n.state)) {
+    std::ostringstream out;
+    out << "state machine safety: node " << n.id << " has a different state at applied index "
+        << n.applied << " than another node had there";
+    inv_.Fail(out.str());
+    return;
+  }
+  uint64_t compact_to = n.applied - std::min<uint64_t>(n.applied, disk_rng_.Uniform(20));
+  for (raft::MemoryStorage* st : {n.storage.get(), &n.durable}) {
+    CHECK_OK(st->CreateSnapshot(n.applied, n.conf));
+    if (compact_to > st->FirstIndex()) CHECK_OK(st->Compact(compact_to));
+  }
 }
 
 void Simulation::CheckPersistedBeforeSend(const raft::Message& m) {
@@ -444,6 +509,13 @@ void Simulation::Send(const raft::Message& m) {
   if (m.type == raft::MessageType::kVoteResp && !m.reject) inv_.ObserveVote(m.from, m.to, m.term);
   if (o_.direct_checks) CheckPersistedBeforeSend(m);
   if (m.to == m.from || !nodes_.contains(m.to)) return;
+  if (m.type == raft::MessageType::kSnap) {
+    // Snapshots go over their own stream: the outcome is reported to the sender at delivery.
+    uint64_t slot = next_slot_++;
+    in_flight_.emplace(slot, m);
+    Schedule(net_rng_.Range(o_.min_delay_us, o_.max_delay_us), EventType::kDeliver, m.to, slot);
+    return;
+  }
   int copies = (o_.duplicate > 0 && net_rng_.Bernoulli(o_.duplicate)) ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
     if (o_.drop > 0 && net_rng_.Bernoulli(o_.drop)) continue;
@@ -459,7 +531,16 @@ void Simulation::Deliver(uint64_t slot) {
   raft::Message m = std::move(it->second);
   in_flight_.erase(it);
   SimNode& n = NodeAt(m.to);
-  if (!n.running || blocked_.contains({m.from, m.to})) return;
+  bool delivered = n.running && !blocked_.contains({m.from, m.to});
+  if (m.type == raft::MessageType::kSnap) {
+    if (o_.drop > 0 && net_rng_.Bernoulli(o_.drop)) delivered = false;
+    SimNode& sender = NodeAt(m.from);
+    if (sender.running) {
+      sender.node->ReportSnapshot(m.to, delivered);
+      Pump(sender);
+    }
+  }
+  if (!delivered) return;
   if (m.type == raft::MessageType::kHeartbeat && m.term >= n.node->term() &&
       m.commit > n.storage->LastIndex()) {
     // The leader sends min(match, commit): in its term this node acknowledged entries up to
@@ -490,6 +571,9 @@ void Simulation::Apply(SimNode& n, const raft::Entry& e) {
   }
   n.applied = e.index;
   if (e.type == raft::EntryType::kConfChange) {
+    auto cc = raft::DecodeConfChange(e.data);
+    CHECK(cc.ok());
+    n.conf = raft::ApplyConfChangeTo(n.conf, cc.value());
     ObserveMembership(e);
     return;
   }
@@ -498,10 +582,10 @@ void Simulation::Apply(SimNode& n, const raft::Entry& e) {
   std::vector<std::string> f = Split(e.data, ':');
   CHECK_EQ(f.size(), 5u) << e.data;
   uint64_t client = std::stoull(f[1]), seq = std::stoull(f[2]);
-  uint64_t& last = n.client_seq[client];
+  uint64_t& last = n.state.client_seq[client];
   if (seq <= last) return;  // a duplicate or overtaken proposal: never applied twice
   last = seq;
-  n.kv[f[3]] = f[4];
+  n.state.kv[f[3]] = f[4];
   Client& c = clients_[client - 1];
   if (c.busy && c.seq == seq && c.node == n.id && c.incarnation == n.incarnation) {
     CompleteOp(c, Outcome::kOk, f[4]);
@@ -522,9 +606,9 @@ void Simulation::ServeReads(SimNode& n) {
         c.incarnation != n.incarnation)
       continue;
     const std::string& key = history_[c.op].key;
-    auto it = n.kv.find(key);
+    auto it = n.state.kv.find(key);
     CompleteOp(c, Outcome::kOk,
-               it == n.kv.end() ? std::nullopt : std::optional<std::string>(it->second));
+               it == n.state.kv.end() ? std::nullopt : std::optional<std::string>(it->second));
   }
   n.reads = std::move(waiting);
 }
@@ -777,6 +861,10 @@ std::string Simulation::DescribeNodes() const {
     out << "] learners=[";
     for (NodeId v : st.conf.learners) out << v << " ";
     out << "]";
+    for (const auto& [peer, pr] : st.progress) {
+      out << "\n    progress " << peer << ": match=" << pr.match << " next=" << pr.next << " "
+          << pr.state << (pr.recent_active ? " active" : "");
+    }
   }
   return out.str();
 }

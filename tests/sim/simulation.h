@@ -46,6 +46,10 @@ struct SimOptions {
   // became leader, or a leader that just advanced its commit index, is isolated from everyone
   // within one network delay — the narrow windows of Raft's Figure 8.
   double flaky_leaders = 0.0;
+  // Log compaction: once a node has applied `compact_every` entries past its last snapshot it
+  // snapshots its state machine and drops its log up to a few entries before that; lagging
+  // followers then get a snapshot (kSnap, Ready::snapshot). 0 = never.
+  uint64_t compact_every = 0;
   int64_t nemesis_every_us = 1'000'000;  // mean gap between nemesis actions
   int64_t disk_sync_min_us = 100;         // fsync latency range
   int64_t disk_sync_max_us = 2'000;
