@@ -58,6 +58,19 @@ int ReadPool::idle_count() const {
   return static_cast<int>(idle_.size());
 }
 
+namespace {
+api::Response Fail(base::Status s) { return api::Response{std::move(s), {}, 0}; }
+bool AnyTxnControl(const std::vector<api::Statement>& stmts) {
+  for (const auto& st : stmts) {
+    if (command::HasTransactionControl(st.sql)) return true;
+  }
+  return false;
+}
+const base::Status kDisallowed(base::Code::kInvalidArgument, "disallowed pragma");
+const base::Status kNotOpen(base::Code::kUnavailable, "store not open");
+const base::Status kNotLeaderStatus(base::Code::kNotLeader, "not leader");
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 // Open / close
 
@@ -143,9 +156,12 @@ void StoreImpl::Close() {
     if (replica_) replica_->Close();  // waits for the log compaction the snapshot posted
   }
   pool_.Clear();
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [token, done] : pending_) done(api::Response{base::Unavailable("store not open"), {}, 0});
-  pending_.clear();
+  std::unordered_map<uint64_t, api::Done> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    orphans.swap(pending_);
+  }
+  for (auto& [token, done] : orphans) done(Fail(kNotOpen));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,18 +216,6 @@ void StoreImpl::RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Don
   });
 }
 
-namespace {
-api::Response Fail(base::Status s) { return api::Response{std::move(s), {}, 0}; }
-bool AnyTxnControl(const std::vector<api::Statement>& stmts) {
-  for (const auto& st : stmts) {
-    if (command::HasTransactionControl(st.sql)) return true;
-  }
-  return false;
-}
-const base::Status kDisallowed(base::Code::kInvalidArgument, "disallowed pragma");
-const base::Status kNotOpen(base::Code::kUnavailable, "store not open");
-const base::Status kNotLeaderStatus(base::Code::kNotLeader, "not leader");
-}  // namespace
 
 api::Response StoreImpl::LocalQuery(sqlite::Conn& conn, const std::vector<api::Statement>& stmts,
                                     bool transaction, int64_t db_timeout_ns, bool qualify) {
