@@ -315,5 +315,32 @@ TEST_F(RaftClusterTest, RestartedNodeCatchesUpFromItsLog) {
   EXPECT_EQ(WaitForLeader(), leader);  // check-quorum lease: no disruption by the restart
 }
 
+// Figures, not assertions: run with --gtest_also_run_disabled_tests --gtest_filter=*Throughput*
+TEST_F(RaftClusterTest, DISABLED_Throughput) {
+  const raft::NodeId leader = WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  Recorder& r = node(leader)->applier;
+  // Sequential: one proposal at a time (leader fsync + follower fsync + 2 network hops each).
+  const int kSeq = 200;
+  auto t0 = Clock::now();
+  for (int i = 0; i < kSeq; ++i) {
+    node(leader)->replica->Propose(std::string(100, 'x'), i + 1);
+    ASSERT_TRUE(r.WaitUntil([&] { return r.applied.size() == static_cast<size_t>(i + 1); }));
+  }
+  double seq_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  // Pipelined: everything proposed at once; group commit batches them.
+  const int kBurst = 20000;
+  const uint64_t syncs0 = node(leader)->replica->GetStats().syncs;
+  t0 = Clock::now();
+  for (int i = 0; i < kBurst; ++i) node(leader)->replica->Propose(std::string(100, 'x'), 0);
+  ASSERT_TRUE(r.WaitUntil([&] { return r.applied.size() == static_cast<size_t>(kSeq + kBurst); }));
+  double burst_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const uint64_t syncs = node(leader)->replica->GetStats().syncs - syncs0;
+  printf("sequential: %d commits in %.3f s = %.2f ms/commit\n", kSeq, seq_s, 1000 * seq_s / kSeq);
+  printf("burst: %d commits in %.3f s = %.0f commits/s, %lu leader syncs (%.1f entries/sync)\n",
+         kBurst, burst_s, kBurst / burst_s, static_cast<unsigned long>(syncs),
+         static_cast<double>(kBurst) / syncs);
+}
+
 }  // namespace
 }  // namespace transport

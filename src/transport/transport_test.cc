@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -207,7 +208,8 @@ TEST(TcpTransportTest, FullQueueDropsWithoutBlocking) {
   // A peer that accepts the connection but never reads: the kernel buffers fill, then our queue.
   asio::ip::tcp::socket held(io_sink.io);  // destroyed after `sink` (which cancels the accept)
   asio::ip::tcp::acceptor sink(io_sink.io, {asio::ip::make_address("127.0.0.1"), 0});
-  sink.async_accept(held, [](boost::system::error_code) {});
+  std::promise<void> accepted;
+  sink.async_accept(held, [&](boost::system::error_code) { accepted.set_value(); });
   Options o = Opts(1);
   o.max_queue_messages = 4;
   o.write_timeout_ms = 60000;
@@ -224,6 +226,8 @@ TEST(TcpTransportTest, FullQueueDropsWithoutBlocking) {
   ASSERT_TRUE(r1.WaitUntil([&] { return !r1.unreachable.empty(); }));
   EXPECT_EQ(r1.unreachable[0], 2u);
   t1.Close();
+  // `held` was assigned on the sink's io thread: synchronise before destroying it here.
+  EXPECT_EQ(accepted.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
 }
 
 TEST(TcpTransportTest, WrongNodeIsRefused) {
