@@ -12,6 +12,7 @@ namespace replica {
 struct RaftReplica::Batch {
   bool must_sync = false;
   std::vector<raft::Message> messages;     // sent after the Sync
+  std::vector<raft::Message> early;        // leader's MsgApp: sent before the Sync (see below)
   std::vector<Committed> committed;        // kNormal entries, in index order
   uint64_t applied_upto = 0;               // last committed index of any type (0: none)
   std::vector<std::pair<uint64_t, base::Status>> dropped;  // token → why
@@ -282,7 +283,15 @@ void RaftReplica::RunReadyLoop(Batch& out) {
         snap_failed.push_back(m.to);
         continue;
       }
-      out.messages.push_back(std::move(m));
+      // The leader's own log write may overlap the followers' (Raft thesis §10.2.1): the
+      // leader's MsgApp goes out before this drain's Sync. Safe because a commit counting the
+      // leader's copy can only follow a follower's ack of this MsgApp, which is stepped in a
+      // LATER drain, after this Sync; and every other effect still waits for the Sync.
+      if (m.type == raft::MessageType::kApp && leading_) {
+        out.early.push_back(std::move(m));
+      } else {
+        out.messages.push_back(std::move(m));
+      }
     }
     HandleCommitted(rd.committed_entries, out);
     for (auto& rs : rd.read_states) {
@@ -353,6 +362,8 @@ void RaftReplica::OnLeadershipLost(Batch& out) {
 }
 
 void RaftReplica::Publish(Batch& out) {
+  for (auto& m : out.early) transport_->Send(std::move(m));
+  out.early.clear();
   if (out.must_sync) {
     CHECK_OK(log_->Sync());  // ONE fdatasync for every Ready gathered in this drain
     syncs_++;
