@@ -13,12 +13,14 @@
 // snapshot().term. Entries at or below the snapshot index are not readable even while their
 // segment still exists on disk; Compact() reclaims the disk space.
 //
-// Recovery (Open): every segment is scanned and every record's CRC checked. Only a torn tail
-// after the last good record of the LAST segment is cut (zeroed, preallocated space after the
-// last record is the normal end of data, not corruption). Any other bad record — in an older
-// segment, or a bad record followed by a good one — fails Open with base::Corruption naming the
-// file and offset. A bit flip in the very last record is indistinguishable from a torn write and
-// is cut like one (it was either never synced, or the cluster re-replicates it).
+// Recovery (Open): every segment is scanned and every record's CRC checked. Only a torn tail of
+// the LAST segment is cut: bytes after the last good record that were never synced (zeroed,
+// preallocated space after the last record is the normal end of data, not corruption). Writes
+// start on 512-byte boundaries and each fdatasync is followed by a "sync mark" record, so
+// recovery can tell a torn unsynced tail — even one whose pages reached the disk in any order —
+// from damage to synced data. Any damage that is not a torn tail — in an older segment, below a
+// later sync mark, or a bad record followed by good ones — fails Open with base::Corruption
+// naming the file and offset. The precise rules: docs/formats/raftlog.md §5.
 //
 // Failure model: a failed fdatasync/fsync is fatal: the process CHECK-crashes (never retried),
 // because after a failed fsync the kernel may have dropped the dirty pages. A failed write
