@@ -3,7 +3,7 @@
 //   raft_sim --seed=42 [--trace]             one seed; prints options, summary and trace hash
 //   raft_sim --seeds=10000 [--start-seed=1]  many seeds (swarm faults), stops at the first
 //            [--sim-seconds=300] [--jobs=2]  violation unless --keep-going
-//   raft_sim --duration=600s ...             as many seeds as fit in the wall-clock budget
+//   raft_sim --duration=600s|10m|2h ...      as many seeds as fit in the wall-clock budget
 //   raft_sim --bug=vote_not_persisted ...    switch on a deliberate raft bug (TestingKnobs)
 //   raft_sim --no-remove-leader ...          membership churn never removes the leader
 //   raft_sim --consequences-only ...         no rule checks: bugs must show through safety,
@@ -54,7 +54,15 @@ bool Parse(int argc, char** argv, Flags* f) {
     else if (const char* v = value("--seeds=")) f->seeds = std::stoull(v);
     else if (const char* v = value("--start-seed=")) f->start_seed = std::stoull(v);
     else if (const char* v = value("--sim-seconds=")) f->sim_seconds = std::stoll(v);
-    else if (const char* v = value("--duration=")) f->duration_s = std::stod(v);  // "600s" ok
+    else if (const char* v = value("--duration=")) {
+      // "600", "600s", "10m" or "2h".
+      size_t used = 0;
+      f->duration_s = std::stod(v, &used);
+      std::string unit = std::string(v).substr(used);
+      if (unit == "m") f->duration_s *= 60;
+      else if (unit == "h") f->duration_s *= 3600;
+      else if (!unit.empty() && unit != "s") return false;
+    }
     else if (const char* v = value("--jobs=")) f->jobs = std::max(1, std::stoi(v));
     else if (const char* v = value("--bug=")) {
       f->bug = v;
