@@ -4,6 +4,7 @@
 //   raft_sim --seeds=10000 [--start-seed=1]  many seeds (swarm faults), stops at the first
 //            [--sim-seconds=300] [--jobs=2]  violation unless --keep-going
 //   raft_sim --duration=600s|10m|2h ...      as many seeds as fit in the wall-clock budget
+//                                            (and at most --seeds=N if that is given too)
 //   raft_sim --bug=vote_not_persisted ...    switch on a deliberate raft bug (TestingKnobs)
 //   raft_sim --no-remove-leader ...          membership churn never removes the leader
 //   raft_sim --consequences-only ...         no rule checks: bugs must show through safety,
@@ -31,6 +32,7 @@ struct Flags {
   uint64_t seed = 0;
   bool single = false;
   uint64_t seeds = 100;
+  bool seeds_given = false;  // with --duration, --seeds is a limit only if given
   uint64_t start_seed = 1;
   int64_t sim_seconds = 60;
   double duration_s = 0;
@@ -51,7 +53,7 @@ bool Parse(int argc, char** argv, Flags* f) {
       return a.compare(0, n, name) == 0 ? a.c_str() + n : nullptr;
     };
     if (const char* v = value("--seed=")) { f->seed = std::stoull(v); f->single = true; }
-    else if (const char* v = value("--seeds=")) f->seeds = std::stoull(v);
+    else if (const char* v = value("--seeds=")) { f->seeds = std::stoull(v); f->seeds_given = true; }
     else if (const char* v = value("--start-seed=")) f->start_seed = std::stoull(v);
     else if (const char* v = value("--sim-seconds=")) f->sim_seconds = std::stoll(v);
     else if (const char* v = value("--duration=")) {
@@ -155,7 +157,8 @@ int main(int argc, char** argv) {
     int job = std::min(next_job++, kMaxJobs - 1);
     while (!stop) {
       uint64_t i = next++;
-      if (f.duration_s > 0 ? elapsed() >= f.duration_s : i >= f.seeds) return;
+      if (f.duration_s > 0 && elapsed() >= f.duration_s) return;
+      if (i >= f.seeds && (f.duration_s == 0 || f.seeds_given)) return;
       uint64_t seed = f.start_seed + i;
       sim::SimOptions o = OptionsFor(f, seed);
       g_running_seed[job] = seed;
