@@ -402,7 +402,11 @@ void RaftReplica::ApplyOnApplyExec(Batch& b) {
                                 std::make_move_iterator(b.committed.end()));
     applier_->Apply(rest);
   }
-  if (b.applied_upto > applied_) applied_ = b.applied_upto;
+  if (b.applied_upto > applied_) {
+    applied_ = b.applied_upto;
+    std::lock_guard<std::mutex> lock(mu_);  // visible before any callback below runs
+    status_.applied_index = applied_;
+  }
   for (auto& [token, st] : b.dropped) applier_->Dropped(token, st);
   for (auto& [cb, st] : b.read_failures) cb(st);
   for (auto& [idx, cb] : b.read_waits) read_waiters_.emplace(idx, std::move(cb));
@@ -411,8 +415,6 @@ void RaftReplica::ApplyOnApplyExec(Batch& b) {
     for (auto& [idx, cb] : read_waiters_) cb(Closed());
     read_waiters_.clear();
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  status_.applied_index = applied_;
 }
 
 void RaftReplica::ReleaseReads() {

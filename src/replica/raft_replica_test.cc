@@ -142,6 +142,7 @@ class RaftReplicaTest : public ::testing::Test {
     o.dir = "/log";
     o.peers = peers;
     o.seed = 5;
+    o.election_ticks = 30;  // 5 ms ticks: 150-300 ms, robust against a loaded machine
     o.log_options.segment_bytes = 1 << 20;
     Recorder* rec = &n->applier;
     o.on_membership = [rec](const raft::ConfChange& cc) {

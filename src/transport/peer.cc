@@ -79,7 +79,7 @@ void Peer::Close() {
     self->state_ = State::kClosed;
     self->gen_++;
     boost::system::error_code ignored;
-    self->timer_.cancel();
+    self->Disarm();
     self->backoff_.cancel();
     self->socket_.close(ignored);
   });
@@ -135,7 +135,7 @@ void Peer::Connect() {
 
 void Peer::OnConnected(uint64_t gen, boost::system::error_code ec) {
   if (gen != gen_ || state_ != State::kConnecting) return;
-  timer_.cancel();
+  Disarm();
   if (ec) {
     hub_->connect_failures++;
     Fail(gen, "connect to " + addr_ + ": " + ec.message());
@@ -202,7 +202,7 @@ void Peer::WriteNext() {
 
 void Peer::OnWritten(uint64_t gen, boost::system::error_code ec) {
   writing_ = false;
-  timer_.cancel();
+  Disarm();
   in_flight_.clear();
   if (ec) {
     Fail(gen, "write to " + addr_ + ": " + ec.message());
@@ -212,12 +212,19 @@ void Peer::OnWritten(uint64_t gen, boost::system::error_code ec) {
 }
 
 void Peer::ArmTimer(uint64_t gen, int ms, const char* what) {
+  const uint64_t seq = ++timer_seq_;
   timer_.expires_after(std::chrono::milliseconds(ms));
-  timer_.async_wait([self = shared_from_this(), gen, what](boost::system::error_code ec) {
-    if (ec || gen != self->gen_) return;  // cancelled, or a later connection
-    const bool pending = self->state_ == State::kConnecting || self->writing_;
-    if (pending) self->Fail(gen, std::string(what) + " timeout");
+  timer_.async_wait([self = shared_from_this(), gen, seq, what](boost::system::error_code ec) {
+    // Cancelled, disarmed (the operation finished even if the expiry was already queued), or
+    // a later connection.
+    if (ec || seq != self->timer_seq_ || gen != self->gen_) return;
+    self->Fail(gen, std::string(what) + " timeout");
   });
+}
+
+void Peer::Disarm() {
+  ++timer_seq_;
+  timer_.cancel();
 }
 
 void Peer::Fail(uint64_t gen, const std::string& why) {
@@ -225,7 +232,7 @@ void Peer::Fail(uint64_t gen, const std::string& why) {
   LOG(kDebug, "transport") << "peer " << id_ << " (" << addr_ << "): " << why;
   gen_++;  // every handler of this connection is now stale
   boost::system::error_code ignored;
-  timer_.cancel();
+  Disarm();
   socket_.close(ignored);
   writing_ = false;
   in_flight_.clear();

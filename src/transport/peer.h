@@ -60,6 +60,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void OnWritten(uint64_t gen, boost::system::error_code ec);
   void Fail(uint64_t gen, const std::string& why);
   void ArmTimer(uint64_t gen, int ms, const char* what);
+  void Disarm();
 
   boost::asio::io_context& io_;
   std::shared_ptr<Hub> hub_;
@@ -74,6 +75,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   boost::asio::steady_timer backoff_;  // reconnect delay
   State state_ = State::kIdle;
   uint64_t gen_ = 0;                   // connection generation: stale handlers compare it
+  uint64_t timer_seq_ = 0;             // bumped by every arm/disarm of timer_
   bool writing_ = false;
   bool need_preamble_ = false;
   int backoff_ms_ = 0;

@@ -82,7 +82,7 @@ class TestNode {
     ro.node_id = id;
     ro.dir = dir;
     ro.peers = {1, 2, 3};
-    ro.election_ticks = 10;
+    ro.election_ticks = 30;  // 10 ms ticks: 300-600 ms, robust against a loaded machine
     ro.seed = 42;
     ro.log_options.segment_bytes = 4 << 20;
     auto r = RaftReplica::Open(ro, fs, &raft_exec_, &apply_exec_, &applier, transport_.get(),
