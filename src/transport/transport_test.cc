@@ -11,6 +11,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 
 #include "transport/frame.h"
 
@@ -246,6 +247,64 @@ TEST(TcpTransportTest, WrongNodeIsRefused) {
   }
   EXPECT_GE(t2.GetStats().bad_inbound, 1u);
   EXPECT_EQ(r2.count(), 0u);
+}
+
+// A raw client speaking the wire format by hand (docs/formats/transport.md).
+class RawClient {
+ public:
+  RawClient(asio::io_context& io, uint16_t port) : socket_(io) {
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+  void Write(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+  // True once the server closed the connection (read returns EOF or an error).
+  bool WaitClosed() {
+    char c;
+    boost::system::error_code ec;
+    socket_.read_some(asio::buffer(&c, 1), ec);
+    return static_cast<bool>(ec);
+  }
+
+ private:
+  asio::ip::tcp::socket socket_;
+};
+
+TEST(TcpTransportTest, CorruptFrameClosesTheConnection) {
+  IoThread io;
+  asio::io_context client_io;
+  Recorder r;
+  TcpTransport t(io.io, Opts(2));
+  ASSERT_TRUE(t.Listen().ok());
+  t.Start(&r);
+  RawClient c(client_io, t.port());
+  std::string good = EncodeFrame(Msg(1, 2, 1));
+  std::string bad = EncodeFrame(Msg(1, 2, 2));
+  bad[kFrameHeaderBytes + 3] ^= 0x01;  // payload bit flip: CRC mismatch
+  c.Write(EncodePreamble({1, 2}) + good + bad + EncodeFrame(Msg(1, 2, 3)));
+  EXPECT_TRUE(c.WaitClosed());
+  EXPECT_EQ(t.GetStats().bad_inbound, 1u);
+  ASSERT_EQ(r.count(), 1u);  // only the frame before the corrupt one
+  EXPECT_EQ(r.messages[0], Msg(1, 2, 1));
+
+  RawClient spoof(client_io, t.port());  // a message whose `from` is not the connection's
+  spoof.Write(EncodePreamble({1, 2}) + EncodeFrame(Msg(3, 2, 1)));
+  EXPECT_TRUE(spoof.WaitClosed());
+  EXPECT_EQ(t.GetStats().bad_inbound, 2u);
+  EXPECT_EQ(r.count(), 1u);
+}
+
+TEST(TcpTransportTest, SilentConnectionTimesOut) {
+  IoThread io;
+  asio::io_context client_io;
+  Recorder r;
+  Options o = Opts(2);
+  o.read_timeout_ms = 100;
+  TcpTransport t(io.io, o);
+  ASSERT_TRUE(t.Listen().ok());
+  t.Start(&r);
+  RawClient c(client_io, t.port());
+  c.Write(EncodePreamble({1, 2}).substr(0, 10));  // half a preamble, then silence
+  EXPECT_TRUE(c.WaitClosed());
+  EXPECT_EQ(t.GetStats().bad_inbound, 1u);
 }
 
 }  // namespace
