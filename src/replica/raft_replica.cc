@@ -88,8 +88,11 @@ base::Result<std::unique_ptr<RaftReplica>> RaftReplica::Open(
   r->status_.id = options.node_id;
   r->status_.applied_index = applied;
   r->UpdateStatus();
-  // First drain: persists a bootstrap and replays committed entries after `applied`.
-  r->Enqueue([](Inbox&) {});
+  // First drain: persists a bootstrap and replays committed entries after `applied`. The sole
+  // voter of a one-node cluster campaigns at once instead of waiting an election timeout.
+  const raft::ConfState conf = r->node_->conf();
+  const bool sole_voter = conf.voters.size() == 1 && conf.voters[0] == options.node_id;
+  r->Enqueue([sole_voter](Inbox& in) { in.campaign = sole_voter; });
   return r;
 }
 

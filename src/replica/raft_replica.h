@@ -24,7 +24,8 @@
 //
 // Start-up: Open() recovers the log; if it is empty and options.peers is non-empty this node
 // bootstraps a new cluster with those voters (every initial member must use the same list).
-// A node joining an existing cluster passes no peers. resolve_applied(first, last) returns the
+// A node joining an existing cluster passes no peers. The sole voter of a one-node cluster
+// campaigns immediately (leader within one drain, not an election timeout). resolve_applied(first, last) returns the
 // applier's durable applied index; committed entries after it are replayed (token 0) through the
 // normal apply path.
 //
