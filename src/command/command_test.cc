@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/random.h"
+
 namespace command {
 namespace {
 
@@ -79,6 +81,22 @@ TEST(CommandCodec, RejectsMalformed) {
   bad[1] = 77;
   EXPECT_FALSE(Decode(bad).ok());
   EXPECT_FALSE(Decode(bytes + "x").ok());
+}
+
+TEST(CommandCodec, RandomBytesNeverCrashAndMutationsAreCaught) {
+  base::Random rng(1234);
+  std::string valid = Encode(Sample(), 0);
+  int decoded = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string b = valid;
+    int flips = 1 + static_cast<int>(rng.Uniform(4));
+    for (int k = 0; k < flips; ++k) b[rng.Uniform(b.size())] = static_cast<char>(rng.Next());
+    if (Decode(b).ok()) ++decoded;  // may still parse (e.g. a changed value byte): must not crash
+    std::string junk(rng.Uniform(64), '\0');
+    for (auto& c : junk) c = static_cast<char>(rng.Next());
+    Decode(junk).status().IgnoreError();
+  }
+  EXPECT_LT(decoded, 20000);
 }
 
 }  // namespace
