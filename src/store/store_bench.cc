@@ -78,9 +78,13 @@ double Run(base::Executor& client, int inflight, double secs,
     if (stop) return;
     outstanding++;
     make(next++, [&] {
-      completed++;
-      outstanding--;
-      client.Post([&] { issue(); });  // like an HTTP client: the next request comes from elsewhere
+      // Like an HTTP client: the next request comes from another thread. The task keeps
+      // `outstanding` above zero until it is done with `issue`, so Run() cannot return early.
+      client.Post([&] {
+        completed++;
+        issue();
+        outstanding--;
+      });
     });
   };
   auto start = Clock::now();
