@@ -125,7 +125,7 @@ api::Response StoreImpl::ApplyCommand(const command::Command& cmd, uint64_t inde
         out = engine.Query(cmd.statements, cmd.qualify_columns);  // read-only checks on
       }
       if (began) writer_->Exec("COMMIT").IgnoreError();
-      strong_read_term_ = 1;  // single node: always term 1 (cluster-semantics §7, step 1)
+      strong_read_term_ = replica_->GetStats().term;  // cluster-semantics §7, step 1
       return api::Response{{}, std::move(out.results), 0};
     }
     case command::Type::kLoad:

@@ -253,7 +253,10 @@ void StoreImpl::Query(api::QueryRequest req, api::Done done) {
     return done(Fail(kNotLeaderStatus));
   }
   n_queries_++;
-  bool strong = req.level == api::Level::kStrong;
+  // A linearizable read before any strong read in this term is upgraded to strong
+  // (cluster-semantics §7, step 1): it goes through the log and records the term.
+  bool strong = req.level == api::Level::kStrong ||
+                (req.level == api::Level::kLinearizable && NeedsStrongUpgrade());
   Preprocess(&req.statements, req.rewrite, strong);
   if (strong) {
     command::Command cmd;
@@ -307,7 +310,8 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
   cmd->txn_control = AnyTxnControl(cmd->statements);
   cmd->qualify_columns = req.qualify_columns;
   cmd->db_timeout_ns = req.db_timeout_ns;
-  if (req.level == api::Level::kStrong) {
+  if (req.level == api::Level::kStrong ||
+      (req.level == api::Level::kLinearizable && NeedsStrongUpgrade())) {
     if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
     return Propose(*cmd, std::move(done));
   }
@@ -406,5 +410,9 @@ base::Status StoreImpl::Stepdown(const std::string& node_id, bool wait) {
 }
 
 bool StoreImpl::Ready() { return open_.load(); }
+
+bool StoreImpl::NeedsStrongUpgrade() {
+  return strong_read_term_.load() != replica_->GetStats().term;
+}
 
 }  // namespace store

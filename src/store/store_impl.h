@@ -81,6 +81,7 @@ class StoreImpl final : public Store, public replica::Applier {
   api::Response LocalQuery(sqlite::Conn& conn, const std::vector<api::Statement>& stmts,
                            bool transaction, int64_t db_timeout_ns, bool qualify);
   void Preprocess(std::vector<api::Statement>* stmts, const api::RewriteOptions& o, bool rewrite);
+  bool NeedsStrongUpgrade();  // no strong read applied yet in the replica's current term
   template <typename F>
   base::Status RunOnApply(F&& fn);  // runs fn on the apply executor and waits
 

@@ -195,8 +195,17 @@ TEST_F(StoreTest, StrongQueryGoesThroughLog) {
   EXPECT_GT(r.raft_index, 0u);
   EXPECT_EQ(Render(r),
             "{\"results\":[{\"columns\":[\"count(*)\"],\"types\":[\"integer\"],\"values\":[[0]]}]}");
+  // A strong read has been applied in this term, so linearizable reads are served locally.
   api::Response lin = Query(Stmts({"SELECT 1"}), api::Level::kLinearizable);
   EXPECT_EQ(lin.raft_index, 0u);
+}
+
+TEST_F(StoreTest, FirstLinearizableReadOfATermIsUpgradedToStrong) {
+  api::Response first = Query(Stmts({"SELECT 1"}), api::Level::kLinearizable);
+  EXPECT_GT(first.raft_index, 0u);
+  EXPECT_EQ(Render(first), "{\"results\":[{\"columns\":[\"1\"],\"types\":[\"integer\"],\"values\":[[1]]}]}");
+  EXPECT_EQ(Query(Stmts({"SELECT 1"}), api::Level::kLinearizable).raft_index, 0u);
+  EXPECT_EQ(Req(Stmts({"SELECT 1"}), false, api::Level::kLinearizable).raft_index, 0u);
 }
 
 TEST_F(StoreTest, TypeReporting) {
