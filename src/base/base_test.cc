@@ -67,12 +67,42 @@ TEST(Result, ValueAndError) {
 }  // namespace base
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 #include "base/executor.h"
 
 namespace base {
 namespace {
+TEST(ThreadPoolTest, RunsTasksConcurrently) {
+  ThreadPool pool("test", 3);
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  // Three tasks that each wait for all three to have started: passes only if they overlap.
+  for (int i = 0; i < 3; ++i) {
+    pool.Post([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      ++arrived;
+      cv.notify_all();
+      EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived == 3; }));
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived == 3; }));
+}
+
+TEST(ThreadPoolTest, DestructorDrainsPostedTasks) {
+  std::atomic<int> ran{0};
+  {
+    ThreadPool pool("test", 2);
+    for (int i = 0; i < 1000; ++i) pool.Post([&] { ran.fetch_add(1); });
+  }
+  EXPECT_EQ(ran.load(), 1000);
+}
+
 TEST(SerialExecutor, RunsInOrderAndDrainsOnDestruction) {
   std::vector<int> seen;
   {

@@ -2,27 +2,32 @@
 
 #include <pthread.h>
 
-#include <cstring>
+#include <utility>
+
+#include "base/check.h"
 
 namespace base {
 
-SerialExecutor::SerialExecutor(const char* name) : thread_([this] { Run(); }) {
-  char buf[16];
-  std::strncpy(buf, name, sizeof buf - 1);
-  buf[sizeof buf - 1] = '\0';
-  pthread_setname_np(thread_.native_handle(), buf);
+ThreadPool::ThreadPool(const char* name, int threads) {
+  CHECK_GE(threads, 1);
+  std::string short_name = std::string(name).substr(0, 15);
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { Run(); });
+    pthread_setname_np(threads_.back().native_handle(), short_name.c_str());
+  }
 }
 
-SerialExecutor::~SerialExecutor() {
+ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
-  thread_.join();
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
 }
 
-void SerialExecutor::Post(std::function<void()> task) {
+void ThreadPool::Post(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(task));
@@ -30,7 +35,7 @@ void SerialExecutor::Post(std::function<void()> task) {
   cv_.notify_one();
 }
 
-void SerialExecutor::Run() {
+void ThreadPool::Run() {
   for (;;) {
     std::function<void()> task;
     {

@@ -1,15 +1,21 @@
 // base/executor.h — where work runs.
 //
 // Components receive an `Executor&` and never start threads themselves; only server/ (and tests)
-// construct the concrete `SerialExecutor`. Post() is thread-safe. Tasks posted to one
-// SerialExecutor run one at a time, in order, on its single thread.
+// construct the concrete executors. Post() is thread-safe and may be called from any thread,
+// including the executor's own.
+//
+// ThreadPool: `threads` threads draining one FIFO queue; tasks start in FIFO order and run
+// concurrently on up to `threads` threads. SerialExecutor: a ThreadPool of one thread, so its
+// tasks run one at a time, in order. Destructors run every task already posted, then join.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace base {
 
@@ -19,17 +25,15 @@ class Executor {
   virtual void Post(std::function<void()> task) = 0;
 };
 
-// One thread draining a FIFO queue. The destructor runs every task already posted, then joins.
-class SerialExecutor final : public Executor {
+class ThreadPool : public Executor {
  public:
-  explicit SerialExecutor(const char* name = "serial");
-  ~SerialExecutor() override;
-  SerialExecutor(const SerialExecutor&) = delete;
-  SerialExecutor& operator=(const SerialExecutor&) = delete;
+  // REQUIRES: threads >= 1. `name` (at most 15 characters are kept) names the threads.
+  ThreadPool(const char* name, int threads);
+  ~ThreadPool() override;
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
 
   void Post(std::function<void()> task) override;
-  // True when called from this executor's own thread.
-  bool RunningInThisThread() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:
   void Run();
@@ -38,7 +42,12 @@ class SerialExecutor final : public Executor {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
-  std::thread thread_;
+  std::vector<std::thread> threads_;
+};
+
+class SerialExecutor final : public ThreadPool {
+ public:
+  explicit SerialExecutor(const char* name = "serial") : ThreadPool(name, 1) {}
 };
 
 }  // namespace base

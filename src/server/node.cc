@@ -26,7 +26,6 @@
 #include "http/server.h"
 #include "net/listener.h"
 #include "server/pending_database.h"
-#include "server/thread_pool.h"
 #include "store/store.h"
 
 namespace server {
@@ -100,7 +99,7 @@ class Node::Impl {
   // Executors are declared before the store so that they outlive it.
   std::unique_ptr<base::SerialExecutor> apply_;
   std::unique_ptr<base::SerialExecutor> log_;
-  std::unique_ptr<ThreadPool> read_;
+  std::unique_ptr<base::ThreadPool> read_;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> io_threads_;
@@ -171,7 +170,7 @@ base::Status Node::Impl::Start(const BuildInfo& build) {
   RQ_RETURN_IF_ERROR(CreateDirectories(config_.data_path));
   apply_ = std::make_unique<base::SerialExecutor>("apply");
   log_ = std::make_unique<base::SerialExecutor>("log");
-  read_ = std::make_unique<ThreadPool>("read", kReadThreads);
+  read_ = std::make_unique<base::ThreadPool>("read", kReadThreads);
   StartIoThreads();
 
   raft_listener_ = std::make_unique<net::Listener>(io_);

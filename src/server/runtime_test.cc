@@ -7,37 +7,9 @@
 #include <thread>
 
 #include "server/pending_database.h"
-#include "server/thread_pool.h"
 
 namespace server {
 namespace {
-
-TEST(ThreadPoolTest, RunsTasksConcurrently) {
-  ThreadPool pool("test", 3);
-  std::mutex mu;
-  std::condition_variable cv;
-  int arrived = 0;
-  // Three tasks that each wait for all three to have started: passes only if they overlap.
-  for (int i = 0; i < 3; ++i) {
-    pool.Post([&] {
-      std::unique_lock<std::mutex> lock(mu);
-      ++arrived;
-      cv.notify_all();
-      EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived == 3; }));
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return arrived == 3; }));
-}
-
-TEST(ThreadPoolTest, DestructorDrainsPostedTasks) {
-  std::atomic<int> ran{0};
-  {
-    ThreadPool pool("test", 2);
-    for (int i = 0; i < 1000; ++i) pool.Post([&] { ran.fetch_add(1); });
-  }
-  EXPECT_EQ(ran.load(), 1000);
-}
 
 class FakeDatabase : public api::Database {
  public:
