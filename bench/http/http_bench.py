@@ -87,7 +87,7 @@ def wrk(url, conns, duration, script, threads=None):
             if part:
                 combined.write(open(os.path.join(HERE, part)).read() + "\n")
     threads = threads or min(2, conns)
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration}s",
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(conns), "-d", f"{duration:g}s",
                           "-s", combined.name, url], capture_output=True, text=True, check=True)
     os.unlink(combined.name)
     for line in out.stdout.splitlines():

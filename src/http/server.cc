@@ -278,6 +278,7 @@ std::string WithBoundPort(const std::string& addr, uint16_t port) {
 Server::Impl::Impl(asio::io_context& io, api::Database& db, HttpConfig config)
     : io_(io), core_(std::make_shared<Core>()), listener_(io) {
   core_->env.db = &db;
+  core_->env.defer = [&io](std::function<void()> task) { asio::post(io, std::move(task)); };
   core_->env.config = std::move(config);
   if (core_->env.config.clock == nullptr) {
     core_->own_clock = std::make_unique<base::SystemClock>();

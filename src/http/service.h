@@ -47,6 +47,10 @@ struct ServiceEnv {
   int64_t start_unix_ns = 0;
   HttpCounters counters;
   std::atomic<int64_t> last_backup_unix_ns{0};
+  // Runs a task on an io thread. Database callbacks arrive on store threads (the apply thread for
+  // writes); handlers hop back through `defer` before rendering so JSON work never occupies the
+  // single apply thread. Unset (tests): the task runs inline.
+  std::function<void(std::function<void()>)> defer;
 };
 
 enum class Permission { kNone, kExecute, kQuery, kBackup, kLoad, kSnapshot, kRemove, kStatus,
