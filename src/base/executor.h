@@ -25,6 +25,14 @@ class Executor {
   virtual void Post(std::function<void()> task) = 0;
 };
 
+// Runs each task immediately in the thread that posts it. For work that is short and whose caller
+// may block briefly: server/ uses it so read queries run on the HTTP io thread that received
+// them (docs/decisions/0002-reads-on-io-threads.md). Thread-safe if the tasks are.
+class InlineExecutor final : public Executor {
+ public:
+  void Post(std::function<void()> task) override { task(); }
+};
+
 class ThreadPool : public Executor {
  public:
   // REQUIRES: threads >= 1. `name` (at most 15 characters are kept) names the threads.

@@ -32,13 +32,18 @@ RenderOptions OptionsFor(const Call& call) {
 
 bool IsPlainText(const HttpRequest& r) { return r.content_type.starts_with("text/plain"); }
 
-// A copyable Database callback that owns the call (std::function needs copyable targets) and
-// renders on an io thread (ServiceEnv::defer), not on the store thread that completes it.
+// A copyable Database callback that owns the call (std::function needs copyable targets).
+// Writes complete on the store's single apply thread: with RenderOn::kIoThread the response is
+// rendered on an io thread (ServiceEnv::defer) instead. Reads complete on the read pool, which
+// renders in parallel, so they skip that extra hop.
+enum class RenderOn { kCompletingThread, kIoThread };
 template <typename F>
-api::Done OwningDone(ServiceEnv& env, CallPtr call, F on_response) {
+api::Done OwningDone(ServiceEnv& env, CallPtr call, RenderOn where, F on_response) {
   auto holder = std::make_shared<CallPtr>(std::move(call));
-  return [&env, holder, on_response](api::Response r) mutable {
-    if (!env.defer) return on_response(std::move(*holder), std::move(r));
+  return [&env, where, holder, on_response](api::Response r) mutable {
+    if (where == RenderOn::kCompletingThread || !env.defer) {
+      return on_response(std::move(*holder), std::move(r));
+    }
     env.defer([holder, on_response, r = std::move(r)]() mutable {
       on_response(std::move(*holder), std::move(r));
     });
@@ -146,7 +151,7 @@ void HandleExecute(ServiceEnv& env, CallPtr call) {
   req.transaction = call->params.transaction;
   req.db_timeout_ns = call->params.DbTimeoutNs();
   req.rewrite = call->params.Rewrite();
-  env.db->Execute(std::move(req), OwningDone(env, std::move(call), [&env](CallPtr c, api::Response r) {
+  env.db->Execute(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                     FinishSqlResponse(env, std::move(c), std::move(r));
                   }));
 }
@@ -175,7 +180,7 @@ void HandleQuery(ServiceEnv& env, CallPtr call) {
   req.freshness_strict = p.freshness_strict;
   req.linearizable_timeout_ns = p.LinearizableTimeoutNs();
   req.qualify_columns = p.qualify_columns;
-  env.db->Query(std::move(req), OwningDone(env, std::move(call), [&env](CallPtr c, api::Response r) {
+  env.db->Query(std::move(req), OwningDone(env, std::move(call), RenderOn::kCompletingThread, [&env](CallPtr c, api::Response r) {
                   FinishSqlResponse(env, std::move(c), std::move(r));
                 }));
 }
@@ -195,7 +200,7 @@ void HandleRequest(ServiceEnv& env, CallPtr call) {
   req.freshness_ns = p.FreshnessNs();
   req.freshness_strict = p.freshness_strict;
   req.qualify_columns = p.qualify_columns;
-  env.db->Request(std::move(req), OwningDone(env, std::move(call), [&env](CallPtr c, api::Response r) {
+  env.db->Request(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                     FinishSqlResponse(env, std::move(c), std::move(r));
                   }));
 }
@@ -226,12 +231,12 @@ void HandleLoad(ServiceEnv& env, CallPtr call) {
   std::string data = std::move(call->request.body);
   bool binary = data.size() > 13 && data.starts_with("SQLite format");
   if (binary) {
-    env.db->Load(std::move(data), OwningDone(env, std::move(call), [&env](CallPtr c, api::Response r) {
+    env.db->Load(std::move(data), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                    FinishBinaryLoad(env, std::move(c), std::move(r));
                  }));
     return;
   }
-  env.db->Load(std::move(data), OwningDone(env, std::move(call), [&env](CallPtr c, api::Response r) {
+  env.db->Load(std::move(data), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                  FinishSqlResponse(env, std::move(c), std::move(r));
                }));
 }

@@ -34,8 +34,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr int kIoThreads = 2;
-constexpr int kReadThreads = 4;
+// Three io threads on this 2-core machine: reads run inline on them (decision 0002), so one
+// long query holds one thread while the others keep serving every connection.
+constexpr int kIoThreads = 3;
 constexpr auto kIoDrainDeadline = std::chrono::seconds(5);
 
 http::HttpConfig MakeHttpConfig(const Config& c, const BuildInfo& build, const base::Clock* clock) {
@@ -99,7 +100,8 @@ class Node::Impl {
   // Executors are declared before the store so that they outlive it.
   std::unique_ptr<base::SerialExecutor> apply_;
   std::unique_ptr<base::SerialExecutor> log_;
-  std::unique_ptr<base::ThreadPool> read_;
+  // Reads run inline on the io thread that received them (decision 0002).
+  std::unique_ptr<base::InlineExecutor> read_;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> io_threads_;
@@ -170,7 +172,7 @@ base::Status Node::Impl::Start(const BuildInfo& build) {
   RQ_RETURN_IF_ERROR(CreateDirectories(config_.data_path));
   apply_ = std::make_unique<base::SerialExecutor>("apply");
   log_ = std::make_unique<base::SerialExecutor>("log");
-  read_ = std::make_unique<base::ThreadPool>("read", kReadThreads);
+  read_ = std::make_unique<base::InlineExecutor>();
   StartIoThreads();
 
   raft_listener_ = std::make_unique<net::Listener>(io_);
