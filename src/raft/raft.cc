@@ -62,7 +62,13 @@ Raft::Raft(const Config& config, Storage* storage, base::Random* random)
       lo = chunk.back().index + 1;
     }
     CHECK_LE(hs.commit, log_.LastIndex()) << "hard state commit beyond the stored log";
-    CommitTo(hs.commit);
+    CommitTo(std::max(hs.commit, RecoveredBootstrapEnd()));
+    if (log_.LastTerm() > term_) {
+      // A torn write kept entries but not the hard state that went with them: the term is at
+      // least the last entry's (the vote, if any, was for an older term).
+      term_ = log_.LastTerm();
+      vote_ = kNoNode;
+    }
   }
   if (config_.applied > log_.applied()) {
     // Applied entries were committed: the commit index in the hard state may lag (it is not
@@ -73,6 +79,18 @@ Raft::Raft(const Config& config, Storage* storage, base::Random* random)
   }
   conf_changed_ = false;
   BecomeFollower(term_, kNoNode);
+}
+
+uint64_t Raft::RecoveredBootstrapEnd() const {
+  // Term-1 entries are the bootstrap entries every initial member writes itself, committed by
+  // definition; no leader ever exists in term 1 (the first election is term 2). A crash during
+  // the first boot can keep them without the hard state that records their commit (sim seed
+  // 4762): restore it, or a single-node cluster would restart with no voters and never campaign.
+  uint64_t end = 0;
+  for (uint64_t i = log_.FirstIndex(); i <= log_.LastIndex() && log_.TermOrZero(i) == 1; ++i) {
+    end = i;
+  }
+  return end;
 }
 
 HardState Raft::hard_state() const {

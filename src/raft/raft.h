@@ -41,6 +41,8 @@ class Raft {
   const Config& config() const { return config_; }
   // The hard state as it must be persisted (knobs may hide the vote).
   HardState hard_state() const;
+  // Last index of the term-1 bootstrap prefix of the stored log (0 if none): committed by definition.
+  uint64_t RecoveredBootstrapEnd() const;
   SoftState soft_state() const { return SoftState{lead_, role_}; }
 
   std::vector<Message>& msgs() { return msgs_; }
