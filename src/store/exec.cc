@@ -148,25 +148,36 @@ api::StatementResult Timed(base::Clock* clock, F&& f) {
   r.time_s = static_cast<double>(clock->MonotonicNanos() - start) / 1e9;
   return r;
 }
-}  // namespace
 
-EngineOutcome Engine::Execute(const std::vector<api::Statement>& statements, bool transaction,
-                              bool in_txn) {
+// The write-path loop shared by Execute and Request: runs `one` on every non-empty statement,
+// notes when SQLite ended the enclosing transaction itself, and with `transaction` stops at the
+// first error.
+template <typename F>
+EngineOutcome RunWrites(base::Clock* clock, sqlite::Conn* conn,
+                        const std::vector<api::Statement>& statements, bool transaction,
+                        bool in_txn, F&& one) {
   EngineOutcome out;
   for (const auto& st : statements) {
     if (st.sql.empty()) continue;
-    api::StatementResult r = Timed(clock_, [&] {
-      return st.returning ? QueryOne(st, false, false) : ExecuteOne(st);
-    });
+    api::StatementResult r = Timed(clock, [&] { return one(st); });
     bool failed = r.kind == api::StatementResult::Kind::kError;
     out.results.push_back(std::move(r));
-    if (in_txn && sqlite3_get_autocommit(conn_->db())) out.txn_lost = true;
+    if (in_txn && sqlite3_get_autocommit(conn->db())) out.txn_lost = true;
     if (failed && transaction) {
       out.aborted = true;
       break;
     }
   }
   return out;
+}
+}  // namespace
+
+EngineOutcome Engine::Execute(const std::vector<api::Statement>& statements, bool transaction,
+                              bool in_txn) {
+  return RunWrites(clock_, conn_, statements, transaction, in_txn,
+                   [&](const api::Statement& st) {
+                     return st.returning ? QueryOne(st, false, false) : ExecuteOne(st);
+                   });
 }
 
 EngineOutcome Engine::Query(const std::vector<api::Statement>& statements, bool qualify_columns) {
@@ -181,30 +192,17 @@ EngineOutcome Engine::Query(const std::vector<api::Statement>& statements, bool 
 
 EngineOutcome Engine::Request(const std::vector<api::Statement>& statements, bool transaction,
                               bool qualify_columns, bool in_txn) {
-  EngineOutcome out;
-  for (const auto& st : statements) {
-    if (st.sql.empty()) continue;
-    api::StatementResult r = Timed(clock_, [&] {
-      if (st.explain || st.returning) return QueryOne(st, qualify_columns, false);
-      Prepared p;
-      std::string_view tail;
-      int rc = p.Prepare(conn_, st.sql, true, &tail);
-      if (rc != SQLITE_OK) return ErrorResult(conn_->ErrMsg());
-      bool ro = p.get() == nullptr || sqlite3_stmt_readonly(p.get());
-      sqlite3_stmt* s = p.get();
-      (void)s;
-      if (ro) return QueryOne(st, qualify_columns, false);
-      return ExecuteOne(st);
-    });
-    bool failed = r.kind == api::StatementResult::Kind::kError;
-    out.results.push_back(std::move(r));
-    if (in_txn && sqlite3_get_autocommit(conn_->db())) out.txn_lost = true;
-    if (failed && transaction) {
-      out.aborted = true;
-      break;
-    }
-  }
-  return out;
+  return RunWrites(clock_, conn_, statements, transaction, in_txn,
+                   [&](const api::Statement& st) {
+                     if (st.explain || st.returning) return QueryOne(st, qualify_columns, false);
+                     Prepared p;
+                     std::string_view tail;
+                     int rc = p.Prepare(conn_, st.sql, true, &tail);
+                     if (rc != SQLITE_OK) return ErrorResult(conn_->ErrMsg());
+                     bool ro = p.get() == nullptr || sqlite3_stmt_readonly(p.get());
+                     if (ro) return QueryOne(st, qualify_columns, false);
+                     return ExecuteOne(st);
+                   });
 }
 
 }  // namespace store
