@@ -110,11 +110,9 @@ std::string MakeJsonBody(const std::string& statement) {
   return "[" + MarshalGoString(statement) + "]";
 }
 
-// rqlite's requestWithClient: one statement to db/request (or db/execute).
-base::Status Shell::Request(const std::string& statement) {
-  std::string path = force_writes_ ? "db/execute" : "db/request";
-  if (timer_) path += "?timings=";
-  RQ_ASSIGN_OR_RETURN(HttpResponse resp, Post(path, MakeJsonBody(statement)));
+// The one result object of a single-statement response; a non-200 status, a request-level
+// `error` or any other number of results is an error (as in rqlite's shell).
+static base::Result<JsonValue> SingleResult(const HttpResponse& resp) {
   if (resp.status != 200) return base::Unavailable(ServerError(resp));
   RQ_ASSIGN_OR_RETURN(JsonValue ret, ParseJson(resp.body));
   if (const JsonValue* e = ret.Find("error"); e != nullptr && e->is_string() && !e->text.empty()) {
@@ -123,7 +121,15 @@ base::Status Shell::Request(const std::string& statement) {
   const JsonValue* results_v = ret.Find("results");
   const size_t n = results_v != nullptr && results_v->is_array() ? results_v->array.size() : 0;
   if (n != 1) return base::Internal("unexpected results length: " + std::to_string(n));
-  const JsonValue& result = results_v->array[0];
+  return results_v->array[0];
+}
+
+// rqlite's requestWithClient: one statement to db/request (or db/execute).
+base::Status Shell::Request(const std::string& statement) {
+  std::string path = force_writes_ ? "db/execute" : "db/request";
+  if (timer_) path += "?timings=";
+  RQ_ASSIGN_OR_RETURN(HttpResponse resp, Post(path, MakeJsonBody(statement)));
+  RQ_ASSIGN_OR_RETURN(JsonValue result, SingleResult(resp));
   if (const JsonValue* e = result.Find("error"); e != nullptr && e->is_string() && !e->text.empty()) {
     results() << "Error: " << e->text << "\n";
     return base::Status::Ok();
@@ -159,15 +165,7 @@ base::Status Shell::Query(const std::string& sql) {
   qs += "level=" + QueryEscape(consistency_) + "&q=" + QueryEscape(sql);
   if (timer_) qs += "&timings=";
   RQ_ASSIGN_OR_RETURN(HttpResponse resp, Get("db/query?" + qs));
-  if (resp.status != 200) return base::Unavailable(ServerError(resp));
-  RQ_ASSIGN_OR_RETURN(JsonValue ret, ParseJson(resp.body));
-  if (const JsonValue* e = ret.Find("error"); e != nullptr && e->is_string() && !e->text.empty()) {
-    return base::Internal(e->text);
-  }
-  const JsonValue* results_v = ret.Find("results");
-  const size_t n = results_v != nullptr && results_v->is_array() ? results_v->array.size() : 0;
-  if (n != 1) return base::Internal("unexpected results length: " + std::to_string(n));
-  const JsonValue& result = results_v->array[0];
+  RQ_ASSIGN_OR_RETURN(JsonValue result, SingleResult(resp));
   if (const JsonValue* e = result.Find("error"); e != nullptr && e->is_string() && !e->text.empty()) {
     return base::Internal(e->text);
   }
