@@ -150,6 +150,8 @@ class Simulation {
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
   std::map<NodeId, std::unique_ptr<SimNode>> nodes_;
   std::map<uint64_t, raft::Message> in_flight_;
+  // Healed phase only: latest scheduled delivery per (from, to) link, to keep links FIFO.
+  std::map<std::pair<NodeId, NodeId>, int64_t> link_last_delivery_;
   uint64_t next_slot_ = 0;
   std::set<std::pair<NodeId, NodeId>> blocked_;  // directed (from, to)
   bool partitioned_ = false;
@@ -521,7 +523,16 @@ void Simulation::Send(const raft::Message& m) {
     if (o_.drop > 0 && net_rng_.Bernoulli(o_.drop)) continue;
     uint64_t slot = next_slot_++;
     in_flight_.emplace(slot, m);
-    Schedule(net_rng_.Range(o_.min_delay_us, o_.max_delay_us), EventType::kDeliver, m.to, slot);
+    int64_t delay = net_rng_.Range(o_.min_delay_us, o_.max_delay_us);
+    if (healed_) {
+      // After the heal the network behaves like our transport (TCP): each link is FIFO, so
+      // delays vary but messages are not reordered. The liveness check judges the cluster on the
+      // network it runs on; reordering stays on during the faulty phase, where safety is checked.
+      int64_t& last = link_last_delivery_[{m.from, m.to}];
+      if (now_ + delay <= last) delay = last + 1 - now_;
+      last = now_ + delay;
+    }
+    Schedule(delay, EventType::kDeliver, m.to, slot);
   }
 }
 
