@@ -518,16 +518,17 @@ void Simulation::Send(const raft::Message& m) {
     Schedule(net_rng_.Range(o_.min_delay_us, o_.max_delay_us), EventType::kDeliver, m.to, slot);
     return;
   }
-  int copies = (o_.duplicate > 0 && net_rng_.Bernoulli(o_.duplicate)) ? 2 : 1;
+  // After the heal the network behaves like our transport (TCP): no loss, no duplicates, each
+  // link FIFO (delays still vary). The liveness check judges the cluster on the network it really
+  // runs on; loss, duplication and reordering stay on during the faulty phase, where safety is
+  // checked.
+  int copies = (!healed_ && o_.duplicate > 0 && net_rng_.Bernoulli(o_.duplicate)) ? 2 : 1;
   for (int i = 0; i < copies; ++i) {
-    if (o_.drop > 0 && net_rng_.Bernoulli(o_.drop)) continue;
+    if (!healed_ && o_.drop > 0 && net_rng_.Bernoulli(o_.drop)) continue;
     uint64_t slot = next_slot_++;
     in_flight_.emplace(slot, m);
     int64_t delay = net_rng_.Range(o_.min_delay_us, o_.max_delay_us);
     if (healed_) {
-      // After the heal the network behaves like our transport (TCP): each link is FIFO, so
-      // delays vary but messages are not reordered. The liveness check judges the cluster on the
-      // network it runs on; reordering stays on during the faulty phase, where safety is checked.
       int64_t& last = link_last_delivery_[{m.from, m.to}];
       if (now_ + delay <= last) delay = last + 1 - now_;
       last = now_ + delay;
