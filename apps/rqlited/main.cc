@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string adv = (*node)->http_adv_addr();
-  LOG(kInfo, "rqlited") << "node HTTP API available at http://" << adv;
+  LOG(kInfo, "rqlited") << "node HTTP API available at "
+                        << (config.http_cert.empty() ? "http://" : "https://") << adv;
   size_t colon = adv.rfind(':');
   std::string host = adv.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);

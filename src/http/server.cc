@@ -6,16 +6,19 @@
 
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <mutex>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
 #include "base/clock.h"
+#include "base/result.h"
 #include "base/log.h"
 #include "http/service.h"
 #include "http/write_queue.h"
@@ -46,7 +49,8 @@ class Server::Impl {
     std::unique_ptr<Service> service;
     std::mutex mu;
     uint64_t next_session = 0;
-    std::map<uint64_t, std::weak_ptr<beast::tcp_stream>> sessions;  // guarded by mu
+    std::map<uint64_t, std::function<void()>> sessions;  // closers; guarded by mu
+    std::unique_ptr<asio::ssl::context> tls;  // set by Start() when HTTPS is configured
     std::atomic<bool> stopped{false};
   };
 
@@ -102,7 +106,8 @@ void CopyHeaders(const HttpResponse& from, bhttp::response<Body>* to, bool keep_
 }
 
 // Writes `resp`; false when the connection must be dropped.
-asio::awaitable<bool> WriteResponse(beast::tcp_stream& stream, HttpResponse& resp,
+template <typename Stream>
+asio::awaitable<bool> WriteResponse(Stream& stream, HttpResponse& resp,
                                     bool keep_alive, bool head = false) {
   if (!resp.file_path.empty()) {
     bhttp::response<bhttp::file_body> res;
@@ -149,10 +154,11 @@ auto AsyncHandle(std::shared_ptr<Core> core, HttpRequest request, Token&& token)
 
 // After refusing a request whose body we will not read: stop sending, discard what the peer
 // still sends (bounded by time) so it sees our response instead of a reset.
-asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+template <typename Stream>
+asio::awaitable<void> LingeringClose(Stream& stream) {
   beast::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.expires_after(std::chrono::seconds(10));
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(10));
   std::vector<char> sink(1 << 16);
   for (;;) {
     auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kUseTuple);
@@ -161,7 +167,8 @@ asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
 }
 
 // A parse failure before routing: Go answers "400 Bad Request" (431 for huge headers) and closes.
-asio::awaitable<void> RejectMalformed(beast::tcp_stream& stream, const beast::error_code& ec) {
+template <typename Stream>
+asio::awaitable<void> RejectMalformed(Stream& stream, const beast::error_code& ec) {
   HttpResponse resp;
   int status = ec == bhttp::error::header_limit ? 431 : 400;
   resp.status = status;
@@ -170,7 +177,8 @@ asio::awaitable<void> RejectMalformed(beast::tcp_stream& stream, const beast::er
   co_await WriteResponse(stream, resp, false);
 }
 
-asio::awaitable<void> RefuseTooLarge(std::shared_ptr<Core> core, beast::tcp_stream& stream) {
+template <typename Stream>
+asio::awaitable<void> RefuseTooLarge(std::shared_ptr<Core> core, Stream& stream) {
   HttpResponse resp;
   SetBaseHeaders(core->env, &resp);
   GoError(&resp, 413, "http: request body too large (limit " +
@@ -185,14 +193,16 @@ bool IsParseError(const beast::error_code& ec) {
 }
 
 // Reads one request. nullopt = the session ends (already answered when needed).
+template <typename Stream>
 asio::awaitable<std::optional<HttpRequest>> ReadRequest(std::shared_ptr<Core> core,
-                                                        beast::tcp_stream& stream,
+                                                        Stream& stream,
                                                         beast::flat_buffer& buffer,
                                                         bool* keep_alive) {
   RequestParser parser;
   parser.header_limit(1 << 20);  // Go's DefaultMaxHeaderBytes
   parser.body_limit(core->env.config.max_body_bytes);
-  stream.expires_after(std::chrono::minutes(5));  // idle keep-alive connections
+  // idle keep-alive connections
+  beast::get_lowest_layer(stream).expires_after(std::chrono::minutes(5));
   auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
   if (ec == bhttp::error::body_limit) {  // Content-Length over the limit: checked at the header
     co_await RefuseTooLarge(core, stream);
@@ -202,7 +212,7 @@ asio::awaitable<std::optional<HttpRequest>> ReadRequest(std::shared_ptr<Core> co
     if (IsParseError(ec)) co_await RejectMalformed(stream, ec);
     co_return std::nullopt;
   }
-  stream.expires_never();
+  beast::get_lowest_layer(stream).expires_never();
   auto len = parser.content_length();
   if (len && *len > core->env.config.max_body_bytes) {
     co_await RefuseTooLarge(core, stream);
@@ -231,11 +241,21 @@ asio::awaitable<std::optional<HttpRequest>> ReadRequest(std::shared_ptr<Core> co
 // Registers a live session for Stop(); unregisters on scope exit (also on exceptions).
 class SessionRegistration {
  public:
-  SessionRegistration(std::shared_ptr<Core> core, std::shared_ptr<beast::tcp_stream> stream)
+  template <typename Stream>
+  SessionRegistration(std::shared_ptr<Core> core, const std::shared_ptr<Stream>& stream)
       : core_(std::move(core)) {
+    std::weak_ptr<Stream> weak = stream;
     std::lock_guard<std::mutex> lock(core_->mu);
     id_ = core_->next_session++;
-    core_->sessions[id_] = stream;
+    core_->sessions[id_] = [weak] {
+      auto s = weak.lock();
+      if (!s) return;
+      asio::post(s->get_executor(), [s] {
+        beast::error_code ec;
+        beast::get_lowest_layer(*s).socket().shutdown(tcp::socket::shutdown_both, ec);
+        beast::get_lowest_layer(*s).socket().close(ec);
+      });
+    };
   }
   ~SessionRegistration() {
     std::lock_guard<std::mutex> lock(core_->mu);
@@ -249,21 +269,96 @@ class SessionRegistration {
   uint64_t id_ = 0;
 };
 
-asio::awaitable<void> RunSession(std::shared_ptr<Core> core, tcp::socket socket) {
-  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
-  SessionRegistration registration(core, stream);
+// The request/response loop, the same for plain TCP and TLS streams.
+template <typename Stream>
+asio::awaitable<void> ServeRequests(std::shared_ptr<Core> core, Stream& stream) {
   beast::flat_buffer buffer;
   while (!core->stopped) {
     bool keep_alive = false;
-    std::optional<HttpRequest> req = co_await ReadRequest(core, *stream, buffer, &keep_alive);
+    std::optional<HttpRequest> req = co_await ReadRequest(core, stream, buffer, &keep_alive);
     if (!req) break;
     bool head = req->method == "HEAD";
     HttpResponse resp = co_await AsyncHandle(core, std::move(*req), asio::use_awaitable);
     keep_alive = keep_alive && !resp.close_connection && !core->stopped;
-    if (!co_await WriteResponse(*stream, resp, keep_alive, head) || !keep_alive) break;
+    if (!co_await WriteResponse(stream, resp, keep_alive, head) || !keep_alive) break;
   }
+}
+
+asio::awaitable<void> RunSession(std::shared_ptr<Core> core, tcp::socket socket) {
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  SessionRegistration registration(core, stream);
+  co_await ServeRequests(core, *stream);
   beast::error_code ec;
   stream->socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+using TlsStream = asio::ssl::stream<beast::tcp_stream>;
+
+// HTTPS: handshake (bounded by a timeout), then the same request loop, then close_notify.
+asio::awaitable<void> RunTlsSession(std::shared_ptr<Core> core, tcp::socket socket) {
+  auto stream = std::make_shared<TlsStream>(beast::tcp_stream(std::move(socket)), *core->tls);
+  SessionRegistration registration(core, stream);
+  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(*stream);
+  tcp_layer.expires_after(std::chrono::seconds(10));
+  auto [hec] = co_await stream->async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  if (hec) {
+    LOG(kDebug, "http") << "TLS handshake failed: " << hec.message();
+    co_return;
+  }
+  tcp_layer.expires_never();
+  co_await ServeRequests(core, *stream);
+  tcp_layer.expires_after(std::chrono::seconds(2));
+  auto [sec] = co_await stream->async_shutdown(kUseTuple);
+  beast::error_code ec;
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// Reads the PEM files into a TLS 1.2+ server context; errors name the offending file.
+base::Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const HttpConfig& cfg) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  beast::error_code ec;
+  ctx->use_certificate_chain_file(cfg.tls_cert_file, ec);
+  if (ec) {
+    return base::InvalidArgument("failed to load X.509 certificate " + cfg.tls_cert_file + ": " +
+                                 ec.message());
+  }
+  ctx->use_private_key_file(cfg.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return base::InvalidArgument("failed to load X.509 key " + cfg.tls_key_file + ": " +
+                                 ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return base::InvalidArgument("X.509 key " + cfg.tls_key_file + " does not match certificate " +
+                                 cfg.tls_cert_file);
+  }
+  if (!cfg.tls_ca_file.empty()) {
+    ctx->load_verify_file(cfg.tls_ca_file, ec);
+    if (ec) {
+      return base::InvalidArgument("failed to load CA certificate " + cfg.tls_ca_file + ": " +
+                                   ec.message());
+    }
+  }
+  if (cfg.tls_verify_client) {
+    ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    if (!cfg.tls_verify_common_name.empty()) {
+      ctx->set_verify_callback([cn = cfg.tls_verify_common_name](bool preverified,
+                                                                 asio::ssl::verify_context& vc) {
+        if (!preverified) return false;
+        X509_STORE_CTX* store = vc.native_handle();
+        if (X509_STORE_CTX_get_error_depth(store) != 0) return true;  // only the leaf's CN
+        X509* leaf = X509_STORE_CTX_get_current_cert(store);
+        char buf[256] = {0};
+        int n = X509_NAME_get_text_by_NID(X509_get_subject_name(leaf), NID_commonName, buf,
+                                          sizeof buf);
+        return n >= 0 && std::string(buf, static_cast<size_t>(n)) == cn;
+      });
+    }
+  }
+  return ctx;
 }
 
 // "host:port" with the bound port substituted when the configured port is 0.
@@ -294,6 +389,11 @@ Server::Impl::Impl(asio::io_context& io, api::Database& db, HttpConfig config)
 
 base::Status Server::Impl::Start() {
   CHECK(!started_) << "Server::Start called twice";
+  if (core_->env.config.tls()) {
+    auto ctx = MakeTlsContext(core_->env.config);
+    if (!ctx.ok()) return ctx.status();
+    core_->tls = std::move(ctx).value();
+  }
   RQ_RETURN_IF_ERROR(listener_.Listen(core_->env.config.bind_addr));
   started_ = true;
   HttpConfig& cfg = core_->env.config;
@@ -302,7 +402,9 @@ base::Status Server::Impl::Start() {
   listener_.Start([core = core_](tcp::socket socket) {
     auto ex = socket.get_executor();
     // Exceptions from Asio/Beast/allocation end this connection only (design.md §5).
-    asio::co_spawn(ex, RunSession(core, std::move(socket)), [](std::exception_ptr e) {
+    auto session = core->tls ? RunTlsSession(core, std::move(socket))
+                             : RunSession(core, std::move(socket));
+    asio::co_spawn(ex, std::move(session), [](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
@@ -311,7 +413,7 @@ base::Status Server::Impl::Start() {
       }
     });
   });
-  LOG(kInfo, "http") << "service listening on " << cfg.bind_addr;
+  LOG(kInfo, "http") << "service listening on " << cfg.bind_addr << (core_->tls ? " (HTTPS)" : "");
   return base::Status::Ok();
 }
 
@@ -320,15 +422,7 @@ void Server::Impl::Stop() {
   listener_.Close();
   core_->queue->Stop();
   std::lock_guard<std::mutex> lock(core_->mu);
-  for (auto& [id, weak] : core_->sessions) {
-    if (auto s = weak.lock()) {
-      asio::post(s->get_executor(), [s] {
-        beast::error_code ec;
-        s->socket().shutdown(tcp::socket::shutdown_both, ec);
-        s->socket().close(ec);
-      });
-    }
-  }
+  for (auto& [id, close] : core_->sessions) close();
 }
 
 Server::Server(asio::io_context& io, api::Database& db, HttpConfig config)

@@ -62,6 +62,15 @@ struct HttpConfig {
 
   uint64_t max_body_bytes = 256ull << 20;  // larger bodies -> 413, see header comment
 
+  // HTTPS (cluster-semantics.md §13). TLS is on when cert_file and key_file are both set;
+  // Start() fails when they (or ca_file) cannot be loaded. TLS 1.2 is the minimum version.
+  std::string tls_cert_file;           // -http-cert (PEM chain)
+  std::string tls_key_file;            // -http-key (PEM)
+  std::string tls_ca_file;             // -http-ca-cert: roots for client certificates
+  bool tls_verify_client = false;      // -http-verify-client: require + verify client certs
+  std::string tls_verify_common_name;  // -http-verify-common-name: exact leaf Subject CN
+  bool tls() const { return !tls_cert_file.empty() && !tls_key_file.empty(); }
+
   // Time source for timings, sequence numbers and /status; must outlive the Server.
   // nullptr = a SystemClock owned by the Server.
   const base::Clock* clock = nullptr;
@@ -75,7 +84,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts accepting. Errors: bad address, port in use.
+  // Binds and starts accepting. Errors: bad address, port in use, unreadable/invalid TLS
+  // certificate, key or CA file.
   base::Status Start();
   // The bound port. REQUIRES: Start() succeeded.
   uint16_t port() const;

@@ -49,6 +49,19 @@ api::TreeMap BuildSection(const ServiceEnv& env) {
                       {"version", env.config.version}};
 }
 
+// http.tls (cluster-semantics.md §13); client_auth uses Go's tls.ClientAuthType names.
+api::TreeMap TlsSection(const HttpConfig& c) {
+  if (!c.tls()) return api::TreeMap{{"enabled", "false"}};
+  return api::TreeMap{
+      {"enabled", "true"},
+      {"client_auth", c.tls_verify_client ? "RequireAndVerifyClientCert" : "NoClientCert"},
+      {"cert_file", c.tls_cert_file},
+      {"key_file", c.tls_key_file},
+      {"ca_file", c.tls_ca_file},
+      {"next_protos", api::TreeList{std::string("http/1.1")}},
+  };
+}
+
 api::TreeMap HttpSection(const ServiceEnv& env) {
   api::TreeMap queue;
   if (env.queue != nullptr) {
@@ -65,7 +78,7 @@ api::TreeMap HttpSection(const ServiceEnv& env) {
                                {"local_node_addr", env.config.raft_addr},
                                {"timeout", FormatGoDuration(env.config.cluster_timeout_ns)}}},
       {"queue", std::move(queue)},
-      {"tls", api::TreeMap{{"enabled", false}}},
+      {"tls", TlsSection(env.config)},
   };
   if (!env.config.allow_origin.empty()) m["allow_origin"] = env.config.allow_origin;
   return m;
@@ -126,7 +139,7 @@ api::Tree BuildStatusTree(ServiceEnv& env) {
       {"build", BuildSection(env)},
       {"cluster", api::TreeMap{{"addr", env.config.raft_addr},
                                {"api_addr", env.config.adv_addr},
-                               {"https", "false"}}},
+                               {"https", env.config.tls() ? "true" : "false"}}},
       {"extensions", ExtensionsSection(env)},
       {"http", HttpSection(env)},
       {"node", NodeSection(env)},

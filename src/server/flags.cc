@@ -197,8 +197,7 @@ const std::vector<FlagDef>& FlagTable() {
 
 // Flags whose feature this build does not have: accepted only at their default value.
 constexpr const char* kNotYetSupported[] = {
-    "auth", "http-cert", "http-key", "http-ca-cert", "http-verify-client",
-    "http-verify-common-name", "node-cert", "node-key", "node-ca-cert", "node-no-verify",
+    "auth", "node-cert", "node-key", "node-ca-cert", "node-no-verify",
     "node-verify-client", "node-verify-server-name", "node-verify-common-name", "join",
     "join-as", "bootstrap-expect", "raft-non-voter", "disco-mode", "disco-config",
     "raft-cluster-remove-shutdown", "raft-reap-node-timeout", "raft-reap-read-only-node-timeout",
@@ -342,7 +341,9 @@ std::string CleanPath(const std::string& path) {
   return out.empty() ? "." : out;
 }
 
-std::string Config::HttpUrl() const { return "http://" + http_adv_addr; }
+std::string Config::HttpUrl() const {
+  return (http_cert.empty() ? "http://" : "https://") + http_adv_addr;
+}
 
 std::string UsageText() { return kUsageHeader + MakeFlagSet().Usage(); }
 

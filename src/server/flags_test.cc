@@ -331,8 +331,8 @@ TEST_P(NotYetSupportedTest, RefusedUnlessDefault) {
 INSTANTIATE_TEST_SUITE_P(
     Flags, NotYetSupportedTest,
     testing::Values(FatalCase{{"-auth", "/etc/hostname"}, "auth"},
-                    FatalCase{{"-http-cert", "/etc/hostname", "-http-key", "/etc/hostname"},
-                              "http-cert"},
+                    FatalCase{{"-node-cert", "/etc/hostname", "-node-key", "/etc/hostname"},
+                              "node-cert"},
                     FatalCase{{"-join", "other:4002"}, "join"},
                     FatalCase{{"-raft-non-voter"}, "raft-non-voter"},
                     FatalCase{{"-cdc-config", "stdout"}, "cdc-config"},
@@ -342,6 +342,17 @@ INSTANTIATE_TEST_SUITE_P(
                     FatalCase{{"-otlp-endpoint", "c:4317"}, "otlp-endpoint"},
                     FatalCase{{"-raft-reap-node-timeout", "1h"}, "raft-reap-node-timeout"},
                     FatalCase{{"-cpu-profile", "/tmp/cpu"}, "cpu-profile"}));
+
+TEST(CommandLineTest, HttpsFlagsAreAccepted) {
+  CommandLine cl = Parse({"-http-cert", "/etc/hostname", "-http-key", "/etc/hostname",
+                          "-http-ca-cert", "/etc/hostname", "-http-verify-client",
+                          "-http-verify-common-name", "client", "/tmp/rq"});
+  ASSERT_TRUE(cl.run) << cl.stderr_text;
+  EXPECT_EQ(cl.config.http_cert, "/etc/hostname");
+  EXPECT_TRUE(cl.config.http_verify_client);
+  EXPECT_EQ(cl.config.http_verify_common_name, "client");
+  EXPECT_EQ(cl.config.HttpUrl(), "https://localhost:4001");
+}
 
 TEST(CommandLineTest, UnsupportedFlagsAtDefaultAreAccepted) {
   CommandLine cl = Parse({"-auth=", "-join", "", "-raft-non-voter=false", "-cdc-config=",

@@ -46,6 +46,11 @@ http::HttpConfig MakeHttpConfig(const Config& c, const BuildInfo& build, const b
   // the HTTP server advertises the port it actually bound (matters for port 0).
   h.adv_addr = c.http_adv_addr == c.http_addr ? "" : c.http_adv_addr;
   h.allow_origin = c.http_allow_origin;
+  h.tls_cert_file = c.http_cert;
+  h.tls_key_file = c.http_key;
+  h.tls_ca_file = c.http_ca_cert;
+  h.tls_verify_client = c.http_verify_client;
+  h.tls_verify_common_name = c.http_verify_common_name;
   h.version = build.version;
   h.queue.capacity = c.write_queue_capacity;
   h.queue.batch_size = c.write_queue_batch_size;
@@ -69,7 +74,7 @@ store::StoreConfig MakeStoreConfig(const Config& c, const BuildInfo& build,
   s.node_id = c.node_id;
   s.raft_addr = c.raft_adv_addr;
   s.api_addr = api_addr;
-  s.api_url = "http://" + api_addr;
+  s.api_url = (c.http_cert.empty() ? "http://" : "https://") + api_addr;
   s.version = build.version;
   s.snapshot_threshold = c.raft_snap_threshold;
   s.snapshot_interval_ns = c.raft_snap_interval.count();
