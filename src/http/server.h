@@ -31,6 +31,10 @@ namespace api {
 class Database;
 }  // namespace api
 
+namespace auth {
+class CredentialStore;
+}  // namespace auth
+
 namespace base {
 class Clock;
 }  // namespace base
@@ -70,6 +74,10 @@ struct HttpConfig {
   bool tls_verify_client = false;      // -http-verify-client: require + verify client certs
   std::string tls_verify_common_name;  // -http-verify-common-name: exact leaf Subject CN
   bool tls() const { return !tls_cert_file.empty() && !tls_key_file.empty(); }
+
+  // -auth credentials (cluster-semantics.md §12); must outlive the Server. nullptr = auth
+  // disabled (every request permitted).
+  const auth::CredentialStore* credentials = nullptr;
 
   // Time source for timings, sequence numbers and /status; must outlive the Server.
   // nullptr = a SystemClock owned by the Server.

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "auth/credential_store.h"
 #include "base/clock.h"
 #include "http/handlers.h"
 
@@ -23,9 +24,36 @@ void FinishEmpty(CallPtr call, int status) {
   Finish(std::move(call));
 }
 
+namespace {
+
+std::string_view PermissionName(Permission permission) {
+  switch (permission) {
+    case Permission::kExecute: return auth::kPermExecute;
+    case Permission::kQuery: return auth::kPermQuery;
+    case Permission::kBackup: return auth::kPermBackup;
+    case Permission::kLoad: return auth::kPermLoad;
+    case Permission::kSnapshot: return auth::kPermSnapshot;
+    case Permission::kRemove: return auth::kPermRemove;
+    case Permission::kStatus: return auth::kPermStatus;
+    case Permission::kLeaderOps: return auth::kPermLeaderOps;
+    case Permission::kReady: return auth::kPermReady;
+    case Permission::kUi: return auth::kPermUi;
+    case Permission::kNone: break;
+  }
+  return "";
+}
+
+}  // namespace
+
 bool Permitted(const ServiceEnv& env, const HttpRequest& request, Permission permission) {
-  // Auth (-auth) is a later issue; until then every request is permitted (http-api.md §2).
-  return true;
+  const auth::CredentialStore* store = env.config.credentials;
+  if (store == nullptr || permission == Permission::kNone) return true;  // http-api.md §2
+  std::string username, password;
+  if (!auth::ParseBasicAuthorization(request.authorization, &username, &password)) {
+    username.clear();  // Go: BasicAuth() not ok → anonymous
+    password.clear();
+  }
+  return store->Check(username, password, PermissionName(permission));
 }
 
 namespace {
@@ -114,7 +142,13 @@ void SetBaseHeaders(const ServiceEnv& env, HttpResponse* response) {
     response->SetHeader("Access-Control-Allow-Origin", env.config.allow_origin);
   }
   response->SetHeader("Access-Control-Allow-Methods", "OPTIONS, GET, POST");
-  response->SetHeader("Access-Control-Allow-Headers", "Content-Type");
+  if (env.config.credentials != nullptr) {
+    response->SetHeader("Access-Control-Allow-Headers", "Content-Type, Authorization");
+    response->SetHeader("Access-Control-Allow-Credentials", "true");
+    response->SetHeader("WWW-Authenticate", "Basic realm=\"rqlite\"");
+  } else {
+    response->SetHeader("Access-Control-Allow-Headers", "Content-Type");
+  }
 }
 
 void Service::Handle(HttpRequest request, std::function<void(HttpResponse)> reply) {

@@ -3,7 +3,7 @@
 // What: Service::Handle takes one HttpRequest and eventually calls `reply` exactly once with the
 // HttpResponse. Steps: (1) base headers (X-Rqlite-Version, CORS), (2) OPTIONS → 200, (3) query
 // parameter validation → 400, (4) routing (§1.1, prefix matching) → 404, (5) the handler:
-// Content-Type, permission (Permitted(), currently allows everything), method → 405, logic.
+// Content-Type, permission (Permitted(): -auth, cluster-semantics.md §12), method → 405, logic.
 // Ownership: borrows everything in ServiceEnv; it must outlive the Service and every pending
 // reply.
 // Threads: Handle() may be called from any thread, concurrently. `reply` runs on the calling
@@ -77,7 +77,8 @@ void FinishEmpty(CallPtr call, int status);
 // responses it produces before the pipeline runs, e.g. 413).
 void SetBaseHeaders(const ServiceEnv& env, HttpResponse* response);
 
-// The auth hook (auth is a later issue): every permission check goes through here.
+// The auth hook: every permission check goes through here. True when auth is disabled
+// (config.credentials == nullptr) or the request's Basic credentials (or `*`) hold `permission`.
 bool Permitted(const ServiceEnv& env, const HttpRequest& request, Permission permission);
 
 class Service {

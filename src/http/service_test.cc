@@ -6,6 +6,7 @@
 
 #include <optional>
 
+#include "auth/credential_store.h"
 #include "base/clock.h"
 #include "http/fake_database_test_util.h"
 
@@ -44,6 +45,7 @@ class ServiceTest : public ::testing::Test {
       req.raw_query = target.substr(q + 1);
     }
     req.body = body;
+    req.authorization = authorization_;
     req.content_type = content_type;
     req.has_content_length = true;
     req.content_length = body.size();
@@ -53,6 +55,7 @@ class ServiceTest : public ::testing::Test {
     return out.value_or(HttpResponse{});
   }
 
+  std::string authorization_;  // Authorization header of every Do()
   FakeDatabase db_;
   base::ManualClock clock_;
   ServiceEnv env_;
@@ -325,6 +328,32 @@ TEST_F(ServiceTest, QueuedWriteWithoutQueueOrLeader) {
   HttpResponse r = Do("POST", "/db/execute?queue", "[\"SELECT 1\"]");
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "leader not found\n");
+}
+
+// -auth (cluster-semantics.md §12, http-api.md §1): 401 with an empty body before the method
+// check; the auth headers on every response; /db/request needs query and execute.
+TEST_F(ServiceTest, AuthChecksPermissionsBeforeMethod) {
+  auto store = auth::CredentialStore::Parse(
+      R"([{"username":"r","password":"p","perms":["query"]},{"username":"*","perms":["status"]}])");
+  ASSERT_TRUE(store.ok());
+  env_.config.credentials = &store.value();
+  HttpResponse r = Do("GET", "/db/execute");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.GetHeader("WWW-Authenticate"), "Basic realm=\"rqlite\"");
+  EXPECT_EQ(r.GetHeader("Access-Control-Allow-Headers"), "Content-Type, Authorization");
+  EXPECT_EQ(r.GetHeader("Access-Control-Allow-Credentials"), "true");
+  EXPECT_EQ(Do("GET", "/status").status, 200);  // `*` holds status
+  EXPECT_EQ(Do("GET", "/db/query?q=SELECT%201").status, 401);
+  authorization_ = "Basic cjpw";  // r:p
+  EXPECT_EQ(Do("GET", "/db/query").status, 200);
+  EXPECT_EQ(Do("POST", "/db/request", "[\"SELECT 1\"]", "application/json").status, 401);
+  EXPECT_EQ(Do("POST", "/db/execute", "[\"SELECT 1\"]", "application/json").status, 401);
+  authorization_ = "Basic cjpx";  // r:x
+  EXPECT_EQ(Do("GET", "/db/query").status, 401);
+  env_.config.credentials = nullptr;
+  EXPECT_EQ(Do("GET", "/db/query").status, 200);
+  EXPECT_EQ(Do("GET", "/db/query").GetHeader("WWW-Authenticate"), "");
 }
 
 }  // namespace

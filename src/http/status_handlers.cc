@@ -72,7 +72,7 @@ api::TreeMap HttpSection(const ServiceEnv& env) {
                                      {"timeout", FormatGoDuration(q.timeout_ns)}};
   }
   api::TreeMap m{
-      {"auth", "disabled"},
+      {"auth", env.config.credentials != nullptr ? "enabled" : "disabled"},
       {"bind_addr", env.config.bind_addr},
       {"cluster", api::TreeMap{{"conn_pool_stats", api::TreeMap{}},
                                {"local_node_addr", env.config.raft_addr},

@@ -197,7 +197,7 @@ const std::vector<FlagDef>& FlagTable() {
 
 // Flags whose feature this build does not have: accepted only at their default value.
 constexpr const char* kNotYetSupported[] = {
-    "auth", "node-cert", "node-key", "node-ca-cert", "node-no-verify",
+    "node-cert", "node-key", "node-ca-cert", "node-no-verify",
     "node-verify-client", "node-verify-server-name", "node-verify-common-name", "join",
     "join-as", "bootstrap-expect", "raft-non-voter", "disco-mode", "disco-config",
     "raft-cluster-remove-shutdown", "raft-reap-node-timeout", "raft-reap-read-only-node-timeout",

@@ -330,7 +330,7 @@ TEST_P(NotYetSupportedTest, RefusedUnlessDefault) {
 
 INSTANTIATE_TEST_SUITE_P(
     Flags, NotYetSupportedTest,
-    testing::Values(FatalCase{{"-auth", "/etc/hostname"}, "auth"},
+    testing::Values(FatalCase{{"-join-as", "bob"}, "join-as"},
                     FatalCase{{"-node-cert", "/etc/hostname", "-node-key", "/etc/hostname"},
                               "node-cert"},
                     FatalCase{{"-join", "other:4002"}, "join"},
@@ -352,6 +352,12 @@ TEST(CommandLineTest, HttpsFlagsAreAccepted) {
   EXPECT_TRUE(cl.config.http_verify_client);
   EXPECT_EQ(cl.config.http_verify_common_name, "client");
   EXPECT_EQ(cl.config.HttpUrl(), "https://localhost:4001");
+}
+
+TEST(CommandLineTest, AuthFileIsAccepted) {
+  CommandLine cl = Parse({"-auth", "/etc/hostname", "/tmp/rq"});
+  EXPECT_TRUE(cl.run) << cl.stderr_text;
+  EXPECT_EQ(cl.config.auth_file, "/etc/hostname");
 }
 
 TEST(CommandLineTest, UnsupportedFlagsAtDefaultAreAccepted) {

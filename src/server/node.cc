@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/credential_store.h"
 #include "base/clock.h"
 #include "base/executor.h"
 #include "base/log.h"
@@ -116,6 +117,8 @@ class Node::Impl {
   // Holds -raft-addr (cli.md §4 step 2) so a port clash fails start-up, as in rqlite. There is
   // no inter-node protocol in a single-node build: accepted connections are closed at once.
   std::unique_ptr<net::Listener> raft_listener_;
+  // -auth credentials; borrowed by the HTTP server, so declared before it. nullptr = no -auth.
+  std::unique_ptr<auth::CredentialStore> credentials_;
   PendingDatabase pending_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<store::Store> store_;
@@ -174,6 +177,13 @@ void Node::Impl::ScheduleTick() {
 }
 
 base::Status Node::Impl::Start(const BuildInfo& build) {
+  if (!config_.auth_file.empty()) {  // rqlite: log.Fatalf("failed to get credential store: ...")
+    auto loaded = auth::CredentialStore::Load(config_.auth_file);
+    if (!loaded.ok()) {
+      return base::InvalidArgument("failed to get credential store: " + loaded.status().message());
+    }
+    credentials_ = std::make_unique<auth::CredentialStore>(std::move(loaded).value());
+  }
   RQ_RETURN_IF_ERROR(CreateDirectories(config_.data_path));
   apply_ = std::make_unique<base::SerialExecutor>("apply");
   log_ = std::make_unique<base::SerialExecutor>("log");
@@ -190,7 +200,9 @@ base::Status Node::Impl::Start(const BuildInfo& build) {
   });
 
   // HTTP first, so /readyz and /status answer while the store opens (cli.md §4 step 5).
-  http_ = std::make_unique<http::Server>(io_, pending_, MakeHttpConfig(config_, build, &clock_));
+  http::HttpConfig http_config = MakeHttpConfig(config_, build, &clock_);
+  http_config.credentials = credentials_.get();
+  http_ = std::make_unique<http::Server>(io_, pending_, std::move(http_config));
   if (base::Status s = http_->Start(); !s.ok()) {
     return base::Unavailable("failed to start HTTP server: " + s.message());
   }
