@@ -276,5 +276,30 @@ TEST_F(ServerTest, StopClosesListener) {
   }));
 }
 
+// Unreadable or invalid TLS material is a Start() error naming the file, and nothing listens.
+TEST_F(ServerTest, TlsStartFailsOnBadFiles) {
+  std::string dir = ::testing::TempDir() + "/http_server_tls_" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string garbage = dir + "/garbage.pem";
+  std::ofstream(garbage) << "not a certificate\n";
+  struct Case {
+    std::string cert, key, ca, must_name;
+  };
+  for (const Case& c : {Case{dir + "/missing.pem", garbage, "", "missing.pem"},
+                        Case{garbage, garbage, "", "garbage.pem"}}) {
+    HttpConfig cfg;
+    cfg.bind_addr = "127.0.0.1:0";
+    cfg.tls_cert_file = c.cert;
+    cfg.tls_key_file = c.key;
+    cfg.tls_ca_file = c.ca;
+    Server server(io_, db_, cfg);
+    base::Status st = server.Start();
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find(c.must_name), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("certificate"), std::string::npos) << st.message();
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace http
