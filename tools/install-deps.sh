@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build ccache pkg-config python3
       libboost1.81-dev libsimdjson-dev libprotobuf-dev protobuf-compiler
       libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev libedit-dev libcli11-dev
-      libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libcrypt-dev
+      libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       curl wrk tmux iproute2 iptables)
 missing=()

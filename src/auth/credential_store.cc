@@ -1,7 +1,6 @@
 // auth/credential_store.cc — see credential_store.h.
 #include "auth/credential_store.h"
 
-#include <crypt.h>
 #include <simdjson.h>
 #include <strings.h>
 
@@ -22,16 +21,6 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
     diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   }
   return diff == 0;
-}
-
-bool BcryptMatches(std::string_view stored, std::string_view password) {
-  std::string key(password);
-  std::string setting(stored);
-  crypt_data data;
-  std::memset(&data, 0, sizeof data);
-  const char* out = crypt_r(key.c_str(), setting.c_str(), &data);
-  if (out == nullptr || out[0] == '*') return false;  // libxcrypt failure tokens start with '*'
-  return ConstantTimeEquals(out, stored);
 }
 
 // Go's encoding/json matches object keys to struct fields case-insensitively.
@@ -160,9 +149,8 @@ bool CredentialStore::PasswordMatches(std::string_view username,
                                       std::string_view password) const {
   auto it = users_.find(username);
   if (it == users_.end()) return false;
-  const std::string& stored = it->second.password;
-  if (ConstantTimeEquals(stored, password)) return true;
-  return LooksLikeBcrypt(stored) && BcryptMatches(stored, password);
+  // Plaintext only, as rqlite v8+ (bcrypt support was removed upstream in v8).
+  return ConstantTimeEquals(it->second.password, password);
 }
 
 bool CredentialStore::HasPerm(std::string_view username, std::string_view perm) const {
@@ -194,11 +182,6 @@ bool ParseBasicAuthorization(std::string_view header, std::string* username,
   *username = decoded.substr(0, colon);
   *password = decoded.substr(colon + 1);
   return true;
-}
-
-bool LooksLikeBcrypt(std::string_view stored) {
-  return stored.size() > 4 && stored[0] == '$' && stored[1] == '2' &&
-         (stored[2] == 'a' || stored[2] == 'b' || stored[2] == 'y') && stored[3] == '$';
 }
 
 }  // namespace auth

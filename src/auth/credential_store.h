@@ -7,8 +7,7 @@
 //   3. password must match the user's stored password → else deny;
 //   4. allow iff the user holds perm or `all`.
 // "Auth disabled" is represented by having no store at all (callers hold a nullptr).
-// Passwords: plaintext (rqlite v10). Deliberate extension: a stored value that looks like a
-// bcrypt hash ($2a$/$2b$/$2y$) also accepts the password it hashes (checked with crypt_r).
+// Passwords: plaintext, as rqlite v8+ (which removed bcrypt support).
 // Ownership: a value type; immutable after Load/Parse.
 // Thread-safety: const methods may be called concurrently from any thread.
 #pragma once
@@ -64,8 +63,5 @@ class CredentialStore {
 // "user:password" (split at the first ':'). Returns false when the header is not of that form.
 bool ParseBasicAuthorization(std::string_view header, std::string* username,
                              std::string* password);
-
-// True when `stored` has a bcrypt prefix ($2a$, $2b$, $2y$).
-bool LooksLikeBcrypt(std::string_view stored);
 
 }  // namespace auth
