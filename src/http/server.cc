@@ -44,7 +44,6 @@ class Server::Impl {
   // State shared with sessions and pending replies; outlives the Impl while they run.
   struct Core {
     ServiceEnv env;
-    std::unique_ptr<base::SystemClock> own_clock;
     std::unique_ptr<WriteQueue> queue;
     std::unique_ptr<Service> service;
     std::mutex mu;
@@ -375,10 +374,7 @@ Server::Impl::Impl(asio::io_context& io, api::Database& db, HttpConfig config)
   core_->env.db = &db;
   core_->env.defer = [&io](std::function<void()> task) { asio::post(io, std::move(task)); };
   core_->env.config = std::move(config);
-  if (core_->env.config.clock == nullptr) {
-    core_->own_clock = std::make_unique<base::SystemClock>();
-    core_->env.config.clock = core_->own_clock.get();
-  }
+  CHECK(core_->env.config.clock != nullptr) << "HttpConfig::clock is required";
   core_->env.clock = core_->env.config.clock;
   core_->env.start_unix_ns = core_->env.clock->UnixNanos();
   core_->queue = std::make_unique<WriteQueue>(io, db, core_->env.config.queue,

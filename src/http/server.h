@@ -80,7 +80,7 @@ struct HttpConfig {
   const auth::CredentialStore* credentials = nullptr;
 
   // Time source for timings, sequence numbers and /status; must outlive the Server.
-  // nullptr = a SystemClock owned by the Server.
+  // REQUIRED (only server/ and tests construct clocks).
   const base::Clock* clock = nullptr;
 };
 

@@ -1,6 +1,7 @@
 // Socket-level tests of http::Server: keep-alive, pipelining order, body limits, Expect:
 // 100-continue, malformed requests, backup streaming with gzip, queued writes over the wire.
 // The Database is the in-test FakeDatabase (HTTP-layer behaviour only).
+#include "base/clock.h"
 #include "http/server.h"
 
 #include <gtest/gtest.h>
@@ -34,6 +35,7 @@ class ServerTest : public ::testing::Test {
   void StartServer(HttpConfig cfg = {}) {
     cfg.bind_addr = "127.0.0.1:0";
     cfg.version = "v10.0.0-test";
+    cfg.clock = &clock_;
     server_ = std::make_unique<Server>(io_, db_, cfg);
     ASSERT_TRUE(server_->Start().ok());
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
@@ -72,6 +74,7 @@ class ServerTest : public ::testing::Test {
     return true;
   }
 
+  base::SystemClock clock_;  // tests may construct clocks; the Server takes one in HttpConfig
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       asio::make_work_guard(io_)};
@@ -292,6 +295,7 @@ TEST_F(ServerTest, TlsStartFailsOnBadFiles) {
     cfg.tls_cert_file = c.cert;
     cfg.tls_key_file = c.key;
     cfg.tls_ca_file = c.ca;
+    cfg.clock = &clock_;
     Server server(io_, db_, cfg);
     base::Status st = server.Start();
     EXPECT_FALSE(st.ok());
