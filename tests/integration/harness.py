@@ -90,7 +90,7 @@ class Node:
     def start(self, wait_ready=True, timeout=10.0):
         """Starts the process on fresh free ports; retries if a port was taken meanwhile."""
         for attempt in range(3):
-            self.http_port, self.raft_port = free_port(), free_port()
+            self.http_port, self.raft_port = self._ports()
             args = [rqlited_path(),
                     "-http-addr", "127.0.0.1:%d" % self.http_port,
                     "-raft-addr", "127.0.0.1:%d" % self.raft_port] + self.extra_args + [
@@ -111,6 +111,12 @@ class Node:
                     continue
                 raise
         return self
+
+    def _ports(self):
+        """(http port, raft port) for the next start: fresh free ports. Cluster nodes keep theirs
+        across restarts (cluster_harness.ClusterNode), because the Raft address is the node's
+        identity in the cluster configuration."""
+        return free_port(), free_port()
 
     def wait_ready(self, timeout=10.0):
         def ready():
