@@ -337,6 +337,11 @@ void Raft::StepVoteRequest(const Message& m) {
   } else {
     resp.term = term_;
     resp.reject = true;
+    // Commit hint: a candidate may be stuck behind a membership change that committed without
+    // it learning so (a removed leader left before telling it). Commitment is a fact about the
+    // log, safe to learn from anyone: the candidate adopts it only where its log matches.
+    resp.commit = log_.committed();
+    resp.log_term = log_.Term(resp.commit).value_or(0);
     Send(std::move(resp));
   }
 }
@@ -363,6 +368,13 @@ base::Status Raft::StepCandidate(Message& m) {
       break;
   }
   if (m.type != resp_type) return base::Status::Ok();
+  if (m.reject && m.commit > log_.committed() && log_.MatchTerm(m.commit, m.log_term)) {
+    CommitTo(m.commit);  // the voter's commit hint (see StepVoteRequest)
+    if (!Promotable()) {
+      BecomeFollower(term_, kNoNode);  // the learned membership no longer lets us campaign
+      return base::Status::Ok();
+    }
+  }
   tracker_.RecordVote(m.from, !m.reject);
   switch (tracker_.TallyVotes()) {
     case ProgressTracker::VoteResult::kWon:

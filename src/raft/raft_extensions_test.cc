@@ -267,6 +267,41 @@ TEST(Membership, OneChangeAtATimeAndOnlyAfterCommitInTerm) {
   EXPECT_EQ(c.node(2).conf().voters, (std::vector<NodeId>{1, 2}));
 }
 
+// Seed 2987 of the simulator: leader 1 of {1, 2} removes itself. The removal commits (2 acked
+// it), but every message that would tell 2 so is lost, and 1 holds an extra, uncommitted entry.
+// 1 then loses its quorum and steps down; 2 still sees {1, 2} and needs 1's vote, which 1
+// refuses (its log is longer). The commit hint in 1's rejection lets 2 learn that the removal
+// committed, so 2 leads the one-voter cluster {2}.
+TEST(Membership, RemovedLeaderLeavesLastVoterAbleToElect) {
+  Cluster c({1, 2});
+  ASSERT_EQ(c.ElectLeader(1), 1u);
+  ASSERT_TRUE(c.node(1).ProposeConfChange({ConfChangeType::kRemoveNode, 1, ""}).ok());
+  c.ProcessReady(1);
+  uint64_t removal = c.node(1).last_index();
+  ASSERT_TRUE(c.node(1).Propose("extra").ok());
+  auto hides_commit = [&](const Message& m) {
+    if (m.from != 1 || m.to != 2) return false;
+    for (const Entry& e : m.entries) {
+      if (e.data == "extra") return true;
+    }
+    return m.commit >= removal || m.type == MessageType::kTimeoutNow;
+  };
+  StabilizeDropping(c, hides_commit);
+  ASSERT_GE(c.node(1).commit(), removal);
+  ASSERT_LT(c.node(2).commit(), removal);
+  for (int i = 0; i < 100 && c.node(1).role() == Role::kLeader; ++i) {
+    c.Tick(1);
+    StabilizeDropping(c, hides_commit);
+  }
+  ASSERT_NE(c.node(1).role(), Role::kLeader);
+  for (int i = 0; i < 300 && c.node(2).role() != Role::kLeader; ++i) {
+    c.Tick(2);
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.node(2).role(), Role::kLeader);
+  EXPECT_EQ(c.node(2).conf().voters, std::vector<NodeId>{2});
+}
+
 TEST(Membership, RestartRecoversMembershipFromLog) {
   Cluster c({1, 2, 3});
   ASSERT_EQ(c.ElectLeader(1), 1u);
