@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""3-node cluster benchmark: rqlited vs dqlite-demo, side by side in one run (issue 4, item 8).
+
+Each round starts a 3-node dqlite-demo cluster and a 3-node rqlited cluster (one after the other,
+never at the same time) on free loopback ports in their own temp dirs, measures the fdatasync floor
+in the same file system, and drives both with wrk (Lua scripts beside this file):
+  single-row insert req/s, goodput, errors, p50/p99 at 1/16/64 connections; 100-row batch rows/s
+  at 1 and 16 connections (dqlite: its shell, 100 statements per exec = one transaction);
+  point reads (rqlited level=none and level=linearizable, dqlite-demo GET) at 1 and 16
+  connections; RSS per node idle and peak (VmHWM) after the load; failover time (leader SIGKILLed
+  -> first successful write through a surviving node).
+The order of the two systems alternates between rounds. Medians (min-max) over rounds.
+
+Method: /work/shared/benchmarking.md. Peer: bench/cluster/install-dqlite.sh.
+Usage: bench/cluster/cluster_bench.py [--rqlited build/bin/rqlited] [--duration 4] [--rounds 3]
+       [--systems dqlite,rqlited] [--json out.json]
+Prints a markdown table to stdout, progress to stderr. It stops only the processes it started
+(by PID) and removes its temp dirs.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "bench", "http"))
+import http_bench as hb  # noqa: E402  (free_port, http, rss_kib, fsync_floor)
+
+from clusters import DqliteCluster, RqliteCluster, wrk  # noqa: E402
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def measure_system(cl, args, add, rnd):
+    """Runs every scenario against a started cluster `cl`; add(metric, value) records."""
+    name, d = cl.NAME, args.duration
+    for i, kib in enumerate(cl.rss_all()):
+        add(name, f"RSS idle, node {i + 1} (MiB)", kib / 1024)
+    add(name, "RSS idle, max node (MiB)", max(cl.rss_all()) / 1024)
+    leader = cl.leader()
+    log(f"{name}: leader is node {leader.index + 1}")
+    for c in (1, 16, 64):
+        r = wrk(leader.api_url, c, d, cl.INSERT_SCRIPT, f"i{rnd}c{c}")
+        add(name, f"insert req/s, {c} conn", r["rps"])
+        add(name, f"insert ok/s, {c} conn", r["ok_rps"])
+        add(name, f"insert errors, {c} conn", r["errors"])
+        add(name, f"insert error %, {c} conn", 100.0 * r["errors"] / max(1, r["requests"]))
+        add(name, f"insert p50 (us), {c} conn", r["p50_us"])
+        add(name, f"insert p99 (us), {c} conn", r["p99_us"])
+        log(f"{name}: insert {c} conn: {r}")
+    for c in (1, 16):
+        rows, errors = cl.batch(leader, c, d)
+        add(name, f"100-row batch rows/s, {c} conn", rows)
+        add(name, f"100-row batch errors, {c} conn", errors)
+        log(f"{name}: batch {c} conn: {rows:.0f} rows/s, {errors} errors")
+    for level, url in cl.read_urls(leader):
+        for c in (1, 16):
+            r = wrk(url, c, d, cl.READ_SCRIPT)
+            add(name, f"point read {level} req/s, {c} conn", r["ok_rps"])
+            add(name, f"point read {level} errors, {c} conn", r["errors"])
+            add(name, f"point read {level} p50 (us), {c} conn", r["p50_us"])
+            log(f"{name}: read {level} {c} conn: {r}")
+    peaks = cl.rss_all("VmHWM")
+    for i, kib in enumerate(peaks):
+        add(name, f"RSS peak under load, node {i + 1} (MiB)", kib / 1024)
+    add(name, "RSS peak under load, max node (MiB)", max(peaks) / 1024)
+    secs, via = cl.failover()
+    add(name, "failover: SIGKILL leader -> first write ok (s)", secs)
+    log(f"{name}: failover {secs:.3f} s (write through node {via + 1})")
+
+
+def fsync_sample(dir_, add, label):
+    fl = hb.fsync_floor(dir_)
+    add("floor", f"fdatasync p50 (us), {label}", fl["p50_us"])
+    add("floor", "fdatasync p50 (us), all samples", fl["p50_us"])
+    add("floor", "fdatasync ops/s, all samples", fl["ops_per_s"])
+    log(f"fsync floor ({label}): {fl}")
+    return fl["p50_us"]
+
+
+def print_table(results, systems, args, loads):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"commit {commit}; {args.rounds} rounds x {args.duration:g} s per scenario; "
+          f"wrk on loopback; load average at start/end: {loads[0]} / {loads[1]}\n")
+    med = {k: statistics.median(v) for k, v in results.items()}
+
+    def cell(key):
+        vals = results.get(key)
+        if not vals:
+            return "—"
+        return f"{statistics.median(vals):,.1f} ({min(vals):,.1f}–{max(vals):,.1f})"
+
+    metrics = []
+    for (sys_, m) in results:
+        if sys_ != "floor" and m not in metrics:
+            metrics.append(m)
+    print("| metric | dqlite-demo median (min–max) | rqlited median (min–max) | rqlited / dqlite |")
+    print("|---|---|---|---|")
+    for m in metrics:
+        dq, rq = med.get(("dqlite", m)), med.get(("rqlited", m))
+        ratio = f"{rq / dq:.2f}×" if dq and rq is not None and dq > 0 else "—"
+        print(f"| {m} | {cell(('dqlite', m))} | {cell(('rqlited', m))} | {ratio} |")
+    print("\n| floor, same run | median (min–max) |")
+    print("|---|---|")
+    for (sys_, m) in results:
+        if sys_ == "floor":
+            print(f"| {m} | {cell((sys_, m))} |")
+    floor = med.get(("floor", "fdatasync p50 (us), all samples"))
+    rq_p50 = med.get(("rqlited", "insert p50 (us), 1 conn"))
+    if floor and rq_p50:
+        print(f"\nrqlited insert p50 at 1 conn / fdatasync p50 = {rq_p50 / floor:.2f}×")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rqlited", default=os.path.join(ROOT, "build", "bin", "rqlited"))
+    ap.add_argument("--duration", type=float, default=4)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--systems", default="dqlite,rqlited")
+    ap.add_argument("--json", help="also write the raw samples here")
+    args = ap.parse_args()
+    systems = [s for s in args.systems.split(",") if s]
+    results = {}
+
+    def add(sys_, metric, value):
+        results.setdefault((sys_, metric), []).append(value)
+
+    loads = [" ".join(f"{x:.2f}" for x in os.getloadavg())]
+    for rnd in range(args.rounds):
+        order = systems if rnd % 2 == 0 else list(reversed(systems))
+        for name in order:
+            tmp = tempfile.mkdtemp(prefix=f"rqcb-{name}-")
+            try:
+                fsync_sample(tmp, add, f"before {name}")
+                cl = (DqliteCluster(tmp) if name == "dqlite"
+                      else RqliteCluster(tmp, args.rqlited))
+                try:
+                    t0 = time.monotonic()
+                    cl.start()
+                    log(f"{name}: 3 nodes up in {time.monotonic() - t0:.2f} s")
+                    measure_system(cl, args, add, rnd)
+                finally:
+                    cl.stop()
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        log(f"round {rnd + 1}/{args.rounds} done")
+    loads.append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print_table(results, systems, args, loads)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({f"{k[0]}|{k[1]}": v for k, v in results.items()}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
