@@ -62,6 +62,24 @@ struct RewriteOptions {
 
 enum class Level { kNone, kWeak, kLinearizable, kStrong, kAuto };
 
+// How a request that this node cannot serve (kNotLeader) is handled (issue 4). The HTTP layer
+// fills it from the call; cluster::ClusterDatabase (the forwarding decorator) reads it; the
+// store ignores it.
+//   redirect: the client asked for `redirect` — never forward; the decorator returns the
+//             local kNotLeader so http/ answers 301 with the leader's API URL.
+//   username/password: the original Basic Auth credentials ("" = none), re-checked by the
+//             leader; a rejection comes back as kPermissionDenied (HTTP 401
+//             "remote <op> not authorized").
+//   timeout_ns/retries: the `timeout` / `retries` query parameters for the forwarded call
+//             (0 = the forwarder's default timeout; retries = extra attempts).
+struct ForwardOptions {
+  bool redirect = false;
+  std::string username;
+  std::string password;
+  int64_t timeout_ns = 0;
+  int retries = 0;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Requests
 
@@ -70,6 +88,7 @@ struct ExecuteRequest {
   bool transaction = false;
   int64_t db_timeout_ns = 0;  // 0 = none
   RewriteOptions rewrite;
+  ForwardOptions forward;
 };
 
 struct QueryRequest {
@@ -82,6 +101,7 @@ struct QueryRequest {
   bool freshness_strict = false;
   int64_t linearizable_timeout_ns = 10'000'000'000;
   bool qualify_columns = false;
+  ForwardOptions forward;
 };
 
 // /db/request: a mix of reads and writes (http-api.md §7.3).
@@ -94,6 +114,7 @@ struct UnifiedRequest {
   int64_t freshness_ns = 0;
   bool freshness_strict = false;
   bool qualify_columns = false;
+  ForwardOptions forward;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +138,7 @@ struct StatementResult {
 // A whole request's outcome. `status` not OK = request-level failure:
 //   kNoLeader  -> HTTP 503 "leader not found"
 //   kNotLeader -> the caller must forward (cluster/) or redirect
+//   kPermissionDenied -> a forwarded request's credentials were rejected by the leader (401)
 //   otherwise  -> HTTP 200 {"results":[],"error":status.message()}
 //                 (messages are rqlite's: "disallowed pragma", "stale read", "store not ready"...)
 struct Response {
@@ -137,6 +159,13 @@ struct BackupRequest {
   std::vector<std::string> tables;  // SQL format only; empty = all
   bool vacuum = false;
   bool leader_only = true;  // false with `noleader`
+  ForwardOptions forward;
+};
+
+// /db/load with its forwarding options (see Database::LoadWithOptions).
+struct LoadRequest {
+  std::string data;
+  ForwardOptions forward;
 };
 
 // A finished backup, written to a file that the caller streams and then deletes.
@@ -173,6 +202,40 @@ struct NodeInfo {
   std::string error;
 };
 
+// DELETE /remove (see Database::RemoveWithOptions).
+struct RemoveRequest {
+  std::string id;
+  ForwardOptions forward;
+};
+
+// POST /leader (see Database::StepdownWithOptions). Empty id = any node.
+struct StepdownRequest {
+  std::string id;
+  bool wait = false;
+  ForwardOptions forward;
+};
+
+// GET /nodes, /leader (see Database::NodesWithOptions).
+struct NodesRequest {
+  bool include_non_voters = false;
+  int64_t timeout_ns = 0;  // per-node probe timeout; 0 = the implementation's default
+};
+
+// A node asking to join the cluster (cluster-semantics.md §2.2). `forward.username/password`
+// are the joiner's `-join-as` credentials, checked by the cluster service.
+struct JoinRequest {
+  std::string id;
+  std::string raft_addr;
+  bool voter = true;
+  ForwardOptions forward;
+};
+
+// A bootstrap-expect notification (cluster-semantics.md §2.3).
+struct NotifyRequest {
+  std::string id;
+  std::string raft_addr;
+};
+
 struct LeaderInfo {
   std::string id;         // empty when no leader is known
   std::string raft_addr;
@@ -202,6 +265,31 @@ class Database {
   virtual std::vector<NodeInfo> Nodes(bool include_non_voters) = 0;
   virtual base::Status Remove(const std::string& node_id) = 0;
   virtual base::Status Stepdown(const std::string& node_id, bool wait) = 0;
+
+  // Issue 4 additions. Defaults keep older implementations (fakes, the store before it
+  // supports them) compiling: the *WithOptions variants drop the options and call the plain
+  // method; Join/Notify answer kUnsupported. The forwarding decorator (cluster/) overrides all.
+  virtual void LoadWithOptions(LoadRequest request, Done done) {
+    Load(std::move(request.data), std::move(done));
+  }
+  virtual base::Status RemoveWithOptions(const RemoveRequest& request) {
+    return Remove(request.id);
+  }
+  virtual base::Status StepdownWithOptions(const StepdownRequest& request) {
+    return Stepdown(request.id, request.wait);
+  }
+  virtual std::vector<NodeInfo> NodesWithOptions(const NodesRequest& request) {
+    return Nodes(request.include_non_voters);
+  }
+  // Join: leader adds (or replaces, §2.2) the member; kNotLeader on a follower (Leader() then
+  // names the leader). Idempotent for a member with the same id and address.
+  virtual base::Status Join(const JoinRequest& request) {
+    return base::Status(base::Code::kUnsupported, "join not implemented");
+  }
+  // Notify: bootstrap-expect bookkeeping; a local operation on every node (never forwarded).
+  virtual base::Status Notify(const NotifyRequest& request) {
+    return base::Status(base::Code::kUnsupported, "notify not implemented");
+  }
 
   // Readiness (/readyz): store open and a leader known.
   virtual bool Ready() = 0;

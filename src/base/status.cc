@@ -18,6 +18,7 @@ const char* CodeName(Code code) {
     case Code::kAborted: return "Aborted";
     case Code::kUnsupported: return "Unsupported";
     case Code::kInternal: return "Internal";
+    case Code::kPermissionDenied: return "PermissionDenied";
   }
   return "Unknown";
 }

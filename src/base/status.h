@@ -26,6 +26,7 @@ enum class Code {
   kAborted,           // e.g. leadership lost while committing
   kUnsupported,
   kInternal,
+  kPermissionDenied,  // credentials rejected (e.g. by the leader for a forwarded request)
 };
 
 const char* CodeName(Code code);

@@ -39,15 +39,23 @@ void FinishLeaderOpError(ServiceEnv& env, CallPtr call, const base::Status& st,
   if (st.code() == base::Code::kNotLeader && call->params.redirect) {
     return FinishRedirectToLeader(env, std::move(call));
   }
+  if (st.code() == base::Code::kPermissionDenied) {
+    std::string text = RemoteUnauthorizedText(*call);
+    return FinishError(std::move(call), 401, text);
+  }
   FinishError(std::move(call), 500, std::string(prefix) + st.message());
 }
 
 // Database::Nodes() probes every node; when it reports a reachable node without a probe time
 // (a single node answers its own probe without any I/O) the duration of the call is that
 // node's probe time, so `time`/`time_s` are present as in rqlite.
-std::vector<api::NodeInfo> TimedNodes(ServiceEnv& env, bool include_non_voters) {
+std::vector<api::NodeInfo> TimedNodes(ServiceEnv& env, bool include_non_voters,
+                                      int64_t timeout_ns) {
   int64_t start = env.clock->MonotonicNanos();
-  std::vector<api::NodeInfo> nodes = env.db->Nodes(include_non_voters);
+  api::NodesRequest req;
+  req.include_non_voters = include_non_voters;
+  req.timeout_ns = timeout_ns;
+  std::vector<api::NodeInfo> nodes = env.db->NodesWithOptions(req);
   int64_t elapsed_ns = std::max<int64_t>(1, env.clock->MonotonicNanos() - start);
   for (api::NodeInfo& n : nodes) {
     if (n.reachable && n.probe_time_s <= 0) n.probe_time_s = static_cast<double>(elapsed_ns) / 1e9;
@@ -92,7 +100,10 @@ void HandleRemove(ServiceEnv& env, CallPtr call) {
     id = std::string(sv);
   }
   ++env.counters.remove_node;
-  base::Status st = env.db->Remove(id);
+  api::RemoveRequest req;
+  req.id = std::move(id);
+  req.forward = ForwardOptionsFor(*call);
+  base::Status st = env.db->RemoveWithOptions(req);
   if (!st.ok()) return FinishLeaderOpError(env, std::move(call), st, "");
   call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
   FinishEmpty(std::move(call), 200);
@@ -101,7 +112,7 @@ void HandleRemove(ServiceEnv& env, CallPtr call) {
 void HandleNodes(ServiceEnv& env, CallPtr call) {
   call->response.SetHeader("Content-Type", kJsonContentType);
   if (!CheckPermAndMethod(env, call, Permission::kStatus, "GET")) return;
-  std::vector<api::NodeInfo> nodes = TimedNodes(env, call->params.nonvoters);
+  std::vector<api::NodeInfo> nodes = TimedNodes(env, call->params.nonvoters, call->params.TimeoutNs());
   call->response.body = RenderNodes(nodes, call->params.ver == "2", call->params.pretty);
   Finish(std::move(call));
 }
@@ -116,7 +127,7 @@ void LeaderGet(ServiceEnv& env, CallPtr call) {
   }
   api::NodeInfo found;
   bool have = false;
-  for (api::NodeInfo& n : TimedNodes(env, true)) {
+  for (api::NodeInfo& n : TimedNodes(env, true, call->params.TimeoutNs())) {
     if (n.id == leader.id) {
       found = std::move(n);
       have = true;
@@ -149,7 +160,11 @@ void LeaderPost(ServiceEnv& env, CallPtr call) {
     std::string_view sv;
     if (doc.is_object() && !doc["id"].get(sv)) id = std::string(sv);
   }
-  base::Status st = env.db->Stepdown(id, call->params.wait);
+  api::StepdownRequest req;
+  req.id = std::move(id);
+  req.wait = call->params.wait;
+  req.forward = ForwardOptionsFor(*call);
+  base::Status st = env.db->StepdownWithOptions(req);
   if (!st.ok()) return FinishLeaderOpError(env, std::move(call), st, "stepdown: ");
   call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
   FinishEmpty(std::move(call), 200);

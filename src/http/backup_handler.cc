@@ -71,6 +71,7 @@ void HandleBackup(ServiceEnv& env, CallPtr call) {
   req.tables = p.tables;
   req.vacuum = p.vacuum;
   req.leader_only = !p.noleader;
+  req.forward = ForwardOptionsFor(*call);
   auto file = env.db->Backup(req);
   if (!file.ok()) {
     switch (file.status().code()) {
@@ -81,6 +82,10 @@ void HandleBackup(ServiceEnv& env, CallPtr call) {
         if (p.redirect) return FinishRedirectToLeader(env, std::move(call));
         [[fallthrough]];
       default:
+        if (file.status().code() == base::Code::kPermissionDenied) {
+          std::string text = RemoteUnauthorizedText(*call);
+          return FinishError(std::move(call), 401, text);
+        }
         return FinishError(std::move(call), 500, file.status().message());
     }
   }

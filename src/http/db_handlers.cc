@@ -1,8 +1,10 @@
 // Handlers for the SQL endpoints: /db/execute (incl. queued writes), /db/query, /db/request,
 // /db/load, /boot, /db/sql. (/db/backup is in backup_handler.cc.)
+#include <algorithm>
 #include <memory>
 #include <optional>
 
+#include "auth/credential_store.h"
 #include "base/clock.h"
 #include "http/handlers.h"
 #include "http/json_writer.h"
@@ -111,6 +113,31 @@ void QueuedExecute(ServiceEnv& env, CallPtr call) {
 
 }  // namespace
 
+api::ForwardOptions ForwardOptionsFor(const Call& call) {
+  api::ForwardOptions f;
+  f.redirect = call.params.redirect;
+  if (!auth::ParseBasicAuthorization(call.request.authorization, &f.username, &f.password)) {
+    f.username.clear();
+    f.password.clear();
+  }
+  f.timeout_ns = call.params.TimeoutNs();
+  f.retries = static_cast<int>(std::max<int64_t>(0, call.params.Retries()));
+  return f;
+}
+
+std::string RemoteUnauthorizedText(const Call& call) {
+  const std::string& p = call.request.path;
+  const char* op = "request";
+  if (p.starts_with("/db/execute")) op = "Execute";
+  else if (p.starts_with("/db/query")) op = "query";
+  else if (p.starts_with("/db/request")) op = "Request";
+  else if (p.starts_with("/db/backup")) op = "backup";
+  else if (p.starts_with("/db/load")) op = "load";
+  else if (p.starts_with("/remove")) op = "remove node";
+  else if (p.starts_with("/leader")) op = "stepdown";
+  return std::string("remote ") + op + " not authorized";
+}
+
 void FinishRedirectToLeader(ServiceEnv& env, CallPtr call) {
   api::LeaderInfo leader = env.db->Leader();
   if (leader.api_addr.empty()) return FinishError(std::move(call), 500, "leader not found");
@@ -130,6 +157,10 @@ void FinishSqlResponse(ServiceEnv& env, CallPtr call, api::Response response) {
     case base::Code::kNotLeader:
       if (call->params.redirect) return FinishRedirectToLeader(env, std::move(call));
       break;
+    case base::Code::kPermissionDenied: {
+      std::string text = RemoteUnauthorizedText(*call);
+      return FinishError(std::move(call), 401, text);
+    }
     case base::Code::kOk:
       call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
       break;
@@ -151,6 +182,7 @@ void HandleExecute(ServiceEnv& env, CallPtr call) {
   req.transaction = call->params.transaction;
   req.db_timeout_ns = call->params.DbTimeoutNs();
   req.rewrite = call->params.Rewrite();
+  req.forward = ForwardOptionsFor(*call);
   env.db->Execute(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                     FinishSqlResponse(env, std::move(c), std::move(r));
                   }));
@@ -180,6 +212,7 @@ void HandleQuery(ServiceEnv& env, CallPtr call) {
   req.freshness_strict = p.freshness_strict;
   req.linearizable_timeout_ns = p.LinearizableTimeoutNs();
   req.qualify_columns = p.qualify_columns;
+  req.forward = ForwardOptionsFor(*call);
   env.db->Query(std::move(req), OwningDone(env, std::move(call), RenderOn::kCompletingThread, [&env](CallPtr c, api::Response r) {
                   FinishSqlResponse(env, std::move(c), std::move(r));
                 }));
@@ -200,6 +233,7 @@ void HandleRequest(ServiceEnv& env, CallPtr call) {
   req.freshness_ns = p.FreshnessNs();
   req.freshness_strict = p.freshness_strict;
   req.qualify_columns = p.qualify_columns;
+  req.forward = ForwardOptionsFor(*call);
   env.db->Request(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                     FinishSqlResponse(env, std::move(c), std::move(r));
                   }));
@@ -219,6 +253,10 @@ void FinishBinaryLoad(ServiceEnv& env, CallPtr call, api::Response r) {
       if (call->params.redirect) return FinishRedirectToLeader(env, std::move(call));
       [[fallthrough]];
     default:
+      if (r.status.code() == base::Code::kPermissionDenied) {
+        std::string text = RemoteUnauthorizedText(*call);
+        return FinishError(std::move(call), 401, text);
+      }
       return FinishError(std::move(call), 500, r.status.message());
   }
 }
@@ -228,15 +266,17 @@ void FinishBinaryLoad(ServiceEnv& env, CallPtr call, api::Response r) {
 void HandleLoad(ServiceEnv& env, CallPtr call) {
   if (!Preamble(env, call, Permission::kLoad, false, true)) return;
   ++env.counters.loads;
-  std::string data = std::move(call->request.body);
-  bool binary = data.size() > 13 && data.starts_with("SQLite format");
+  api::LoadRequest req;
+  req.forward = ForwardOptionsFor(*call);
+  req.data = std::move(call->request.body);
+  bool binary = req.data.size() > 13 && req.data.starts_with("SQLite format");
   if (binary) {
-    env.db->Load(std::move(data), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
+    env.db->LoadWithOptions(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                    FinishBinaryLoad(env, std::move(c), std::move(r));
                  }));
     return;
   }
-  env.db->Load(std::move(data), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
+  env.db->LoadWithOptions(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                  FinishSqlResponse(env, std::move(c), std::move(r));
                }));
 }

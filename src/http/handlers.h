@@ -35,6 +35,11 @@ void HandleLicenses(ServiceEnv& env, CallPtr call);
 void FinishSqlResponse(ServiceEnv& env, CallPtr call, api::Response response);
 // §6.2: 301 to the leader's API URL + path + ?raw query; 500 "leader not found" if unknown.
 void FinishRedirectToLeader(ServiceEnv& env, CallPtr call);
+// The call's forwarding options (redirect, Basic credentials, timeout, retries) for the
+// api::Database request (the forwarding decorator in cluster/ reads them).
+api::ForwardOptions ForwardOptionsFor(const Call& call);
+// 401 text when the leader rejected forwarded credentials: "remote <op> not authorized".
+std::string RemoteUnauthorizedText(const Call& call);
 // Seconds since the call started (monotonic).
 double ElapsedSeconds(const ServiceEnv& env, const Call& call);
 

@@ -185,6 +185,34 @@ TEST_F(ServiceTest, NotLeaderWithRedirectIs301) {
   EXPECT_EQ(Do("POST", "/db/execute?redirect", "[\"SELECT 1\"]").body, "leader not found\n");
 }
 
+TEST_F(ServiceTest, ForwardOptionsCarryRedirectCredentialsAndTimeout) {
+  db_.execute_response = ExecOk(1, 1);
+  authorization_ = "Basic YWxpY2U6c2VjcmV0";  // alice:secret
+  Do("POST", "/db/execute?redirect&timeout=5s&retries=2", "[\"SELECT 1\"]");
+  ASSERT_EQ(db_.executes.size(), 1u);
+  const api::ForwardOptions& f = db_.executes[0].forward;
+  EXPECT_TRUE(f.redirect);
+  EXPECT_EQ(f.username, "alice");
+  EXPECT_EQ(f.password, "secret");
+  EXPECT_EQ(f.timeout_ns, 5'000'000'000);
+  EXPECT_EQ(f.retries, 2);
+  authorization_.clear();
+  Do("POST", "/db/execute", "[\"SELECT 1\"]");
+  ASSERT_EQ(db_.executes.size(), 2u);
+  EXPECT_FALSE(db_.executes[1].forward.redirect);
+  EXPECT_EQ(db_.executes[1].forward.username, "");
+  EXPECT_EQ(db_.executes[1].forward.timeout_ns, 30'000'000'000);
+}
+
+TEST_F(ServiceTest, RemoteUnauthorizedIs401) {
+  db_.execute_response.status = base::Status(base::Code::kPermissionDenied, "unauthorized");
+  HttpResponse r = Do("POST", "/db/execute", "[\"SELECT 1\"]");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, "remote Execute not authorized\n");
+  db_.query_response.status = base::Status(base::Code::kPermissionDenied, "unauthorized");
+  EXPECT_EQ(Do("GET", "/db/query?q=SELECT%201").body, "remote query not authorized\n");
+}
+
 TEST_F(ServiceTest, QueryGetWithoutQIsEmptyResults) {
   HttpResponse r = Do("GET", "/db/query");
   EXPECT_EQ(r.status, 200);

@@ -79,6 +79,36 @@ base::Status PendingDatabase::Stepdown(const std::string& node_id, bool wait) {
   return NotReady();
 }
 
+void PendingDatabase::LoadWithOptions(api::LoadRequest request, api::Done done) {
+  if (api::Database* db = target()) return db->LoadWithOptions(std::move(request), std::move(done));
+  done(NoLeader());
+}
+
+base::Status PendingDatabase::RemoveWithOptions(const api::RemoveRequest& request) {
+  if (api::Database* db = target()) return db->RemoveWithOptions(request);
+  return NotReady();
+}
+
+base::Status PendingDatabase::StepdownWithOptions(const api::StepdownRequest& request) {
+  if (api::Database* db = target()) return db->StepdownWithOptions(request);
+  return NotReady();
+}
+
+std::vector<api::NodeInfo> PendingDatabase::NodesWithOptions(const api::NodesRequest& request) {
+  if (api::Database* db = target()) return db->NodesWithOptions(request);
+  return {};
+}
+
+base::Status PendingDatabase::Join(const api::JoinRequest& request) {
+  if (api::Database* db = target()) return db->Join(request);
+  return NotReady();
+}
+
+base::Status PendingDatabase::Notify(const api::NotifyRequest& request) {
+  if (api::Database* db = target()) return db->Notify(request);
+  return NotReady();
+}
+
 bool PendingDatabase::Ready() {
   api::Database* db = target();
   return db != nullptr && db->Ready();

@@ -33,6 +33,12 @@ class PendingDatabase final : public api::Database {
   std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
   base::Status Remove(const std::string& node_id) override;
   base::Status Stepdown(const std::string& node_id, bool wait) override;
+  void LoadWithOptions(api::LoadRequest request, api::Done done) override;
+  base::Status RemoveWithOptions(const api::RemoveRequest& request) override;
+  base::Status StepdownWithOptions(const api::StepdownRequest& request) override;
+  std::vector<api::NodeInfo> NodesWithOptions(const api::NodesRequest& request) override;
+  base::Status Join(const api::JoinRequest& request) override;
+  base::Status Notify(const api::NotifyRequest& request) override;
   bool Ready() override;
   api::Tree Status() override;
   api::Tree DebugVars() override;
