@@ -1,6 +1,8 @@
 // replica/raft_replica.cc — see raft_replica.h for the contract and DESIGN_raft.md for the loop.
 #include "replica/raft_replica.h"
 
+#include <unistd.h>
+
 #include <optional>
 #include <utility>
 
@@ -29,8 +31,11 @@ struct RaftReplica::Batch {
   };
   std::vector<ConfEvent> conf_events;
   bool closing = false;  // fail every read still waiting for its index to be applied
+  // Install this snapshot (Applier::RestoreImage) before anything else in the batch.
+  std::optional<raft::SnapshotMeta> restore;
+  std::vector<std::pair<raft::Message, std::string>> snapshots;  // MsgSnap + image, after Sync
   bool empty_for_apply() const {
-    return !closing && committed.empty() && conf_events.empty() && applied_upto == 0 && dropped.empty() && read_failures.empty() &&
+    return !closing && !restore && committed.empty() && conf_events.empty() && applied_upto == 0 && dropped.empty() && read_failures.empty() &&
            read_waits.empty();
   }
 };
@@ -182,6 +187,7 @@ void RaftReplica::Drain() {
 }
 
 void RaftReplica::FeedInputs(Inbox& in, Batch& out) {
+  FeedSnapshots(in);
   for (int i = 0; i < in.ticks; ++i) node_->Tick();
   for (raft::Message& m : in.messages) {
     if (m.type == raft::MessageType::kSnap) {
@@ -274,16 +280,19 @@ void RaftReplica::RunReadyLoop(Batch& out) {
       if (leading_ && !now) OnLeadershipLost(out);
       leading_ = now;
     }
-    CHECK(!rd.snapshot) << "snapshot install is not supported yet";
+    if (rd.snapshot) InstallSnapshot(*rd.snapshot, out);
     if (!rd.entries.empty()) CHECK_OK(log_->Append(rd.entries));
     if (rd.hard_state) CHECK_OK(log_->SetHardState(*rd.hard_state));
     out.must_sync = out.must_sync || rd.must_sync;
     std::vector<raft::NodeId> snap_failed;
     for (auto& m : rd.messages) {
       if (m.type == raft::MessageType::kSnap) {
-        LOG(kWarn, "replica") << "follower " << m.to << " needs a snapshot at index "
-                              << m.snapshot.index << ": snapshot transfer not supported";
-        snap_failed.push_back(m.to);
+        std::string path;
+        if (PrepareSnapshot(m, &path)) {
+          out.snapshots.emplace_back(std::move(m), std::move(path));
+        } else {
+          snap_failed.push_back(m.to);
+        }
         continue;
       }
       // The leader's own log write may overlap the followers' (Raft thesis §10.2.1): the
@@ -373,6 +382,13 @@ void RaftReplica::Publish(Batch& out) {
   }
   for (auto& m : out.messages) transport_->Send(std::move(m));
   out.messages.clear();
+  for (auto& [m, path] : out.snapshots) {
+    const raft::NodeId to = m.to;
+    transport_->SendSnapshot(std::move(m), std::move(path), [this, to](bool ok) {
+      Enqueue([&](Inbox& in) { in.snapshot_reports.emplace_back(to, ok); });
+    });
+  }
+  out.snapshots.clear();
   if (out.empty_for_apply()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -386,6 +402,13 @@ void RaftReplica::Publish(Batch& out) {
 }
 
 void RaftReplica::ApplyOnApplyExec(Batch& b) {
+  if (b.restore) {
+    base::Status st = applier_->RestoreImage(*b.restore);
+    CHECK(st.ok()) << "installing snapshot " << b.restore->index << ": " << st.ToString();
+    applied_ = std::max(applied_, b.restore->index);
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.applied_index = applied_;
+  }
   // Entries and membership events interleave in log order.
   size_t done = 0;
   for (auto& ev : b.conf_events) {
@@ -439,6 +462,96 @@ void RaftReplica::DoCompact(uint64_t index) {
   if (!st.ok()) {
     LOG(kWarn, "replica") << "log compaction failed: " << st.ToString();
   }
+}
+
+// ---- snapshots (raft executor unless noted) ----
+
+void RaftReplica::OnSnapshot(raft::Message m, std::string image_path, uint64_t size,
+                             uint32_t crc) {
+  bool queued = Enqueue([&](Inbox& in) {
+    in.snapshots.push_back({std::move(m), image_path, size, crc});
+  });
+  if (!queued) ::unlink(image_path.c_str());
+}
+
+void RaftReplica::FeedSnapshots(Inbox& in) {
+  for (auto& [to, ok] : in.snapshot_reports) node_->ReportSnapshot(to, ok);
+  // Images of earlier drains the Node did not install (it installs within the Ready loop that
+  // follows the Step) can no longer be installed once the commit index reached them.
+  for (auto it = incoming_.begin(); it != incoming_.end() && it->first <= node_->commit();) {
+    ::unlink(it->second.path.c_str());
+    it = incoming_.erase(it);
+  }
+  for (IncomingSnapshot& s : in.snapshots) {
+    const uint64_t index = s.m.snapshot.index;
+    if (s.m.type != raft::MessageType::kSnap || index <= node_->commit()) {
+      ::unlink(s.path.c_str());  // stale (or not a snapshot): nothing to install
+      continue;
+    }
+    auto old = incoming_.find(index);
+    if (old != incoming_.end()) ::unlink(old->second.path.c_str());
+    raft::Message m = s.m;
+    incoming_[index] = std::move(s);
+    base::Status st = node_->Step(std::move(m));
+    if (!st.ok()) {
+      LOG(kWarn, "replica") << "step snapshot: " << st.ToString();
+    }
+  }
+}
+
+// Leader: describe the applier's newest image instead of the log's snapshot metadata (which
+// trails it by the kept entries). False: no usable image (raft retries after the report).
+bool RaftReplica::PrepareSnapshot(raft::Message& m, std::string* path) {
+  auto img = applier_->LatestImage();
+  if (!img.ok()) {
+    LOG(kInfo, "replica") << "follower " << m.to << " needs a snapshot: " << img.status().ToString();
+    return false;
+  }
+  if (img->index < log_->snapshot().index || img->index > log_->last_index()) {
+    LOG(kWarn, "replica") << "snapshot image " << img->index << " outside the log ["
+                          << log_->snapshot().index << ", " << log_->last_index() << "]";
+    return false;
+  }
+  auto term = log_->Term(img->index);
+  if (!term.ok()) return false;
+  m.snapshot = raft::SnapshotMeta{img->index, *term, node_->conf()};
+  *path = img->path;
+  LOG(kInfo, "replica") << "streaming snapshot " << img->index << " to " << m.to;
+  return true;
+}
+
+// Follower: the Node accepted a MsgSnap. Adopt the image, record the snapshot in the log (which
+// drops the older entries; durable), and restore the state machine before later entries.
+void RaftReplica::InstallSnapshot(const raft::SnapshotMeta& meta, Batch& out) {
+  auto it = incoming_.find(meta.index);
+  CHECK(it != incoming_.end()) << "snapshot " << meta.index << " accepted without its image";
+  base::Status st = applier_->AdoptImage(it->second.path, it->second.size, it->second.crc, meta);
+  CHECK(st.ok()) << "adopting snapshot " << meta.index << ": " << st.ToString();
+  incoming_.erase(it);
+  CHECK_OK(log_->SetSnapshot(meta));  // also syncs everything buffered so far
+  if (!out.empty_for_apply()) PostApply(out);  // entries committed before it apply first
+  out.restore = meta;
+  LOG(kInfo, "replica") << "installed snapshot " << meta.index << " term " << meta.term;
+}
+
+// Posts the apply half of `out` now (its log writes are already durable) and clears it.
+void RaftReplica::PostApply(Batch& out) {
+  auto b = std::make_shared<Batch>();
+  std::swap(b->committed, out.committed);
+  std::swap(b->applied_upto, out.applied_upto);
+  std::swap(b->dropped, out.dropped);
+  std::swap(b->read_failures, out.read_failures);
+  std::swap(b->read_waits, out.read_waits);
+  std::swap(b->conf_events, out.conf_events);
+  std::swap(b->restore, out.restore);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tasks_in_flight_++;
+  }
+  apply_exec_->Post([this, b] {
+    ApplyOnApplyExec(*b);
+    TaskDone();
+  });
 }
 
 void RaftReplica::UpdateStatus() {

@@ -29,9 +29,15 @@
 // applier's durable applied index; committed entries after it are replayed (token 0) through the
 // normal apply path.
 //
-// Snapshots: data streaming is not implemented yet. The leader never sends MsgSnap (it reports
-// the snapshot as failed and the follower stays behind); receiving one CHECK-crashes. So
-// Compact() keeps `trailing_logs` entries and followers must not fall further behind.
+// Snapshots (when the Applier implements the snapshot hooks of replica.h): a MsgSnap the Node
+// wants to send is rewritten to describe the applier's newest image (index, its term from the
+// log, the current membership) and handed to Transport::SendSnapshot with the image file; the
+// stream's outcome is reported to the Node (ReportSnapshot). On the receiving side the transport
+// delivers the MsgSnap with the complete, CRC-checked file (OnSnapshot); when the Node accepts it
+// the image is adopted (Applier::AdoptImage), the log records the snapshot (discarding older
+// entries), and Applier::RestoreImage runs on the apply executor before any later entry.
+// Without the hooks, the leader reports every snapshot as failed and an inbound one is dropped.
+// Compact(i) keeps `trailing_logs` entries below i (i = the index of a snapshot image).
 //
 // Ownership: borrows fs, executors, applier and transport (all outlive the replica; Close() it
 // before destroying them). Thread-safety: every public method is thread-safe. Applier and
@@ -66,6 +72,15 @@ class Transport {
   // Queues `m` for m.to. Never blocks (the raft executor calls it); best effort. When the
   // message cannot be queued the transport reports the peer unreachable via the inbound side.
   virtual void Send(raft::Message m) = 0;
+  // Streams the image file at `image_path` to m.to and delivers `m` (a MsgSnap describing the
+  // image) with it. Never blocks. done(ok) runs once, on any thread: true when the receiver has
+  // the whole checked image, false on any failure. Default: unsupported (done(false) at once).
+  virtual void SendSnapshot(raft::Message m, std::string image_path,
+                            std::function<void(bool)> done) {
+    (void)m;
+    (void)image_path;
+    done(false);
+  }
 };
 
 // What a transport calls on the replica. Thread-safe; implementations must not block.
@@ -74,6 +89,14 @@ class TransportHandler {
   virtual ~TransportHandler() = default;
   virtual void OnMessage(raft::Message m) = 0;
   virtual void OnUnreachable(raft::NodeId peer) = 0;
+  // A MsgSnap whose image arrived complete at `image_path` (`size` bytes, CRC-32C `crc`, checked
+  // by the transport). The handler owns the file from now on. Default: ignore it.
+  virtual void OnSnapshot(raft::Message m, std::string image_path, uint64_t size, uint32_t crc) {
+    (void)m;
+    (void)image_path;
+    (void)size;
+    (void)crc;
+  }
 };
 
 struct RaftReplicaOptions {
@@ -122,6 +145,7 @@ class RaftReplica final : public Replica, public TransportHandler {
   // replica::TransportHandler (called by the transport, any thread).
   void OnMessage(raft::Message m) override;
   void OnUnreachable(raft::NodeId peer) override;
+  void OnSnapshot(raft::Message m, std::string image_path, uint64_t size, uint32_t crc) override;
 
   // One logical clock tick; the owner calls it every heartbeat interval.
   void Tick();
@@ -152,6 +176,12 @@ class RaftReplica final : public Replica, public TransportHandler {
     uint64_t term;
     std::function<void(base::Status)> done;
   };
+  struct IncomingSnapshot {  // a received MsgSnap and its image file
+    raft::Message m;
+    std::string path;
+    uint64_t size = 0;
+    uint32_t crc = 0;
+  };
   struct Inbox {  // guarded by mu_
     int ticks = 0;
     bool campaign = false;
@@ -161,6 +191,8 @@ class RaftReplica final : public Replica, public TransportHandler {
     std::vector<Proposal> proposals;
     std::vector<ReadIndexCallback> reads;
     std::vector<ConfProposal> conf_changes;
+    std::vector<IncomingSnapshot> snapshots;
+    std::vector<std::pair<raft::NodeId, bool>> snapshot_reports;  // (follower, streamed ok)
     bool has_compact = false;
     uint64_t compact_index = 0;
   };
@@ -176,6 +208,10 @@ class RaftReplica final : public Replica, public TransportHandler {
   void FeedReads(std::vector<ReadIndexCallback>& reads, Batch& out);
   void FeedConfChanges(std::vector<ConfProposal>& ccs, Batch& out);
   void RunReadyLoop(Batch& out);
+  void FeedSnapshots(Inbox& in);
+  bool PrepareSnapshot(raft::Message& m, std::string* path);
+  void InstallSnapshot(const raft::SnapshotMeta& meta, Batch& out);
+  void PostApply(Batch& out);
   void HandleCommitted(std::vector<raft::Entry>& entries, Batch& out);
   void HandleCommittedConf(const raft::Entry& e, Batch& out);
   void OnLeadershipLost(Batch& out);
@@ -199,6 +235,7 @@ class RaftReplica final : public Replica, public TransportHandler {
   std::map<uint64_t, Pending> pending_;                  // index → proposal
   std::map<uint64_t, PendingConf> pending_conf_;         // index → membership change
   std::map<std::string, ReadIndexCallback> reads_;       // context → callback
+  std::map<uint64_t, IncomingSnapshot> incoming_;        // snapshot index → received image
   uint64_t next_read_ctx_ = 1;
   bool leading_ = false;
   uint64_t syncs_ = 0;

@@ -19,7 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "base/status.h"
+#include "raft/types.h"
 
 namespace replica {
 
@@ -30,11 +32,37 @@ struct Committed {
   uint64_t token = 0;  // 0 = not proposed by this process
 };
 
+// A local snapshot image file and the log index whose effects it holds (see Applier).
+struct SnapshotImage {
+  std::string path;
+  uint64_t index = 0;
+};
+
 class Applier {
  public:
   virtual ~Applier() = default;
   virtual void Apply(std::vector<Committed>& entries) = 0;
   virtual void Dropped(uint64_t token, base::Status status) = 0;
+
+  // Snapshot hooks, used by RaftReplica to stream and install snapshots (src/snapshot/DESIGN.md).
+  // The defaults mean "no snapshot support": the replica then never sends or installs one.
+  // LatestImage (raft executor; must be cheap): the newest local image. kNotFound when there is
+  // none yet (the applier may start making one in the background; raft retries later).
+  virtual base::Result<SnapshotImage> LatestImage() {
+    return base::Unsupported("snapshots not supported");
+  }
+  // AdoptImage (raft executor): make the image received at `path` (size bytes, CRC-32C `crc`,
+  // both checked by the transport) durable as the snapshot at meta.index; the file is moved.
+  // Called BEFORE the log records the snapshot, so a crash in between finds the image.
+  virtual base::Status AdoptImage(const std::string& /*path*/, uint64_t /*size*/,
+                                  uint32_t /*crc*/, const raft::SnapshotMeta& /*meta*/) {
+    return base::Unsupported("snapshots not supported");
+  }
+  // RestoreImage (apply executor): replace the state machine with the adopted snapshot
+  // meta.index. Entries after meta.index are applied next. A failure is fatal (CHECK).
+  virtual base::Status RestoreImage(const raft::SnapshotMeta& /*meta*/) {
+    return base::Unsupported("snapshots not supported");
+  }
 };
 
 enum class Role { kLeader, kFollower, kCandidate, kShutdown };
