@@ -30,7 +30,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "http"))
-import http_bench as hb  # noqa: E402  (free_port, http, rss_kib, fsync_floor)
 
 from clusters import DqliteCluster, RqliteCluster, wrk  # noqa: E402
 
@@ -77,8 +76,53 @@ def measure_system(cl, args, add, rnd):
     log(f"{name}: failover {secs:.3f} s (write through node {via + 1})")
 
 
+def profile(args, out_dir):
+    """perf profile of all three rqlited nodes during a 64-connection insert run: where the CPU
+    goes, per thread name and per symbol. Writes perf-*.txt into out_dir."""
+    tmp = tempfile.mkdtemp(prefix="rqcb-perf-")
+    cl = RqliteCluster(tmp, args.rqlited)
+    try:
+        cl.start()
+        leader = cl.leader()
+        pids = ",".join(str(n.proc.pid) for n in cl.nodes)
+        data = os.path.join(tmp, "perf.data")
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g",
+                                 "-p", pids, "-o", data, "--", "sleep", f"{args.duration:g}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = wrk(leader.api_url, 64, args.duration, cl.INSERT_SCRIPT, "perf")
+        perf.wait(args.duration + 60)
+        log(f"perf run: {r}")
+        os.makedirs(out_dir, exist_ok=True)
+        for name, sort in (("threads", "pid,comm"), ("symbols", "comm,dso,sym")):
+            rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                                  "--sort", sort, "--percent-limit", "1", "-g", "none"],
+                                 capture_output=True, text=True)
+            with open(os.path.join(out_dir, f"perf-{name}.txt"), "w") as f:
+                f.write(f"# leader = node {leader.index + 1}, pids {pids}; wrk: {r}\n")
+                f.write(rep.stdout)
+        log(f"perf reports written to {out_dir}")
+    finally:
+        cl.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def fsync_tool():
+    """build/bench/fsync_floor (bench/fsync_floor.cc, built with the project); if that build
+    dir is absent, compile the same source once into build-bench/."""
+    tool = os.path.join(ROOT, "build", "bench", "fsync_floor")
+    if os.path.exists(tool):
+        return tool
+    tool = os.path.join(ROOT, "build-bench", "fsync_floor")
+    if not os.path.exists(tool):
+        os.makedirs(os.path.dirname(tool), exist_ok=True)
+        subprocess.run(["c++", "-O2", "-std=c++20", "-o", tool,
+                        os.path.join(ROOT, "bench", "fsync_floor.cc")], check=True)
+    return tool
+
+
 def fsync_sample(dir_, add, label):
-    fl = hb.fsync_floor(dir_)
+    out = subprocess.run([fsync_tool(), dir_, "2"], capture_output=True, text=True, check=True)
+    fl = json.loads(out.stdout)
     add("floor", f"fdatasync p50 (us), {label}", fl["p50_us"])
     add("floor", "fdatasync p50 (us), all samples", fl["p50_us"])
     add("floor", "fdatasync ops/s, all samples", fl["ops_per_s"])
@@ -127,6 +171,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--systems", default="dqlite,rqlited")
     ap.add_argument("--json", help="also write the raw samples here")
+    ap.add_argument("--perf", metavar="DIR",
+                    help="after the rounds, profile rqlited at 64 connections into DIR")
     args = ap.parse_args()
     systems = [s for s in args.systems.split(",") if s]
     results = {}
@@ -154,6 +200,8 @@ def main():
                 shutil.rmtree(tmp, ignore_errors=True)
         log(f"round {rnd + 1}/{args.rounds} done")
     loads.append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
+    if args.perf and "rqlited" in systems:
+        profile(args, args.perf)
     print_table(results, systems, args, loads)
     if args.json:
         with open(args.json, "w") as f:
