@@ -189,6 +189,13 @@ class DqliteCluster(Cluster):
                              input=stdin, capture_output=True, text=True, timeout=timeout)
         return out.stdout + out.stderr
 
+    def _count(self):
+        """Rows in the batch table (retried: the shell can fail with "database is locked")."""
+        def count():
+            out = self._shell("SELECT count(*) FROM bench").split()
+            return [int(out[-1])] if out and out[-1].isdigit() else None
+        return poll(count, 30, "dqlite SELECT count(*)")[0]
+
     def leader(self):
         addr = poll(lambda: self._shell(".leader").strip(), 30, "dqlite leader")
         for n in self.nodes:
@@ -206,8 +213,9 @@ class DqliteCluster(Cluster):
     def batch(self, leader, conns, duration):
         """100 INSERTs per exec through `conns` dqlite shells (each exec = one transaction) for
         `duration` s; returns (committed rows/s, error count)."""
-        self._shell("CREATE TABLE IF NOT EXISTS bench (k TEXT, v INTEGER)")
-        before = int(self._shell("SELECT count(*) FROM bench").split()[-1])
+        poll(lambda: "Error" not in self._shell("CREATE TABLE IF NOT EXISTS bench "
+                                                "(k TEXT, v INTEGER)"), 30, "dqlite CREATE TABLE")
+        before = self._count()
         # The shell reads lines of at most 4 KiB: keep the 100 statements short (~3.5 KiB).
         line = "".join(f"INSERT INTO bench VALUES('b{i}',{i});" for i in range(100))
         assert len(line) < 4000
@@ -244,7 +252,7 @@ class DqliteCluster(Cluster):
         for p in procs:
             p.wait(60)
         elapsed = time.monotonic() - t0
-        after = int(self._shell("SELECT count(*) FROM bench").split()[-1])
+        after = self._count()
         errors = sum(o.count("Error") for o in outputs)
         return (after - before) / elapsed, errors
 
