@@ -8,7 +8,8 @@ in the same file system, and drives both with wrk (Lua scripts beside this file)
   at 1 and 16 connections (dqlite: its shell, 100 statements per exec = one transaction);
   point reads (rqlited level=none and level=linearizable, dqlite-demo GET) at 1 and 16
   connections; RSS per node idle and peak (VmHWM) after the load; failover time (leader SIGKILLed
-  -> first successful write through a surviving node).
+  -> first successful write through a surviving node). For dqlite also its engine-only
+  dqlite-benchmark kvwrite (3 nodes, 1 worker, no HTTP) as a second reference.
 The order of the two systems alternates between rounds. Medians (min-max) over rounds.
 
 Method: /work/shared/benchmarking.md. Peer: bench/cluster/install-dqlite.sh.
@@ -31,7 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench", "http"))
 
-from clusters import DqliteCluster, RqliteCluster, wrk  # noqa: E402
+from clusters import DqliteCluster, RqliteCluster, dqlite_engine_kvwrite, wrk  # noqa: E402,E501
 
 
 def log(msg):
@@ -196,6 +197,12 @@ def main():
                     measure_system(cl, args, add, rnd)
                 finally:
                     cl.stop()
+                if name == "dqlite":
+                    e = dqlite_engine_kvwrite(tmp, args.duration)
+                    add(name, "engine only: dqlite-benchmark kvwrite writes/s, 1 worker", e["ops"])
+                    add(name, "engine only: dqlite-benchmark kvwrite p50 (us), 1 worker",
+                        e["p50_us"])
+                    log(f"dqlite-benchmark kvwrite: {e}")
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         log(f"round {rnd + 1}/{args.rounds} done")

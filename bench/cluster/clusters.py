@@ -324,3 +324,52 @@ class RqliteCluster(Cluster):
     def batch(self, leader, conns, duration):
         r = wrk(leader.api_url + "/db/execute", conns, duration, "rq_batch.lua")
         return r["ok_rps"] * 100, r["errors"]
+
+
+def dqlite_engine_kvwrite(tmp, duration, workers=1):
+    """dqlite-benchmark kvwrite on its own 3-node cluster (engine only, no HTTP): the driver runs
+    on node 1 (the bootstrap leader). Returns {"ops": writes/s, "errors": n, "p50_us": ...}."""
+    ports = [hb.free_port() for _ in range(3)]
+    addrs = [f"127.0.0.1:{p}" for p in ports]
+    dirs = [os.path.join(tmp, f"engine{i + 1}") for i in range(3)]
+    procs = []
+    try:
+        for i in (1, 2):
+            with open(os.path.join(tmp, f"engine{i + 1}.log"), "ab") as logf:
+                procs.append(subprocess.Popen(
+                    ["dqlite-benchmark", "--db", addrs[i], "--dir", dirs[i], "--join", addrs[0]],
+                    stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+        out = subprocess.run(
+            ["dqlite-benchmark", "--db", addrs[0], "--dir", dirs[0], "--driver", "--cluster",
+             ",".join(addrs), "--duration", str(max(1, round(duration))), "--workers",
+             str(workers), "--workload", "kvwrite", "--cluster-timeout", "60"],
+            capture_output=True, text=True, timeout=duration + 120)
+        results = os.path.join(dirs[0], addrs[0], "results")
+        n = errors = 0
+        lat = []
+        for name in os.listdir(results):
+            with open(os.path.join(results, name)) as f:
+                for line in f:
+                    parts = line.split()
+                    if not parts:
+                        continue
+                    if parts[0] == "n":
+                        n += int(parts[1])
+                    elif parts[0] == "n_err":
+                        errors += int(parts[1])
+                    elif len(parts) == 2 and parts[0].isdigit():  # "<timestamp ns> <ms>"
+                        lat.append(float(parts[1]) * 1000)
+        if not n:
+            raise RuntimeError("dqlite-benchmark produced no results: " + out.stdout + out.stderr)
+        lat.sort()
+        return {"ops": n / max(1, round(duration)), "errors": errors,
+                "p50_us": lat[len(lat) // 2] if lat else 0}
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(10)
