@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -88,6 +89,7 @@ base::Result<std::unique_ptr<RaftReplica>> RaftReplica::Open(
   c.applied = applied;
   r->random_ = std::make_unique<base::Random>(options.seed * 0x9E3779B97F4A7C15ull +
                                               options.node_id);
+  r->raft_config_ = c;
   r->node_ = std::make_unique<raft::Node>(c, r->log_.get(), r->random_.get());
   r->applied_ = applied;
   r->status_.id = options.node_id;
@@ -153,6 +155,53 @@ void RaftReplica::ReadIndex(ReadIndexCallback cb) {
   if (!queued) cb(Closed());
 }
 
+void RaftReplica::Bootstrap(std::vector<BootstrapPeer> peers,
+                            std::function<void(base::Status)> done) {
+  bool queued = Enqueue([&](Inbox& in) {
+    if (in.bootstrap_done) {
+      apply_exec_->Post([d = std::move(in.bootstrap_done)] {
+        d(base::Status(base::Code::kAborted, "superseded by another bootstrap request"));
+      });
+    }
+    in.bootstrap = std::move(peers);
+    in.bootstrap_done = std::move(done);
+  });
+  if (!queued) done(Closed());
+}
+
+void RaftReplica::DoBootstrap(std::vector<BootstrapPeer>& peers,
+                              std::function<void(base::Status)> done, Batch& out) {
+  base::Status st = base::Status::Ok();
+  if (log_->last_index() != 0 || log_->snapshot().index != 0) {
+    st = base::Status(base::Code::kAlreadyExists, "cluster already bootstrapped");
+  } else if (peers.empty()) {
+    st = base::InvalidArgument("bootstrap needs at least one voter");
+  } else {
+    std::sort(peers.begin(), peers.end(),
+              [](const BootstrapPeer& a, const BootstrapPeer& b) { return a.id < b.id; });
+    std::vector<raft::Entry> ents;
+    for (const BootstrapPeer& p : peers) {
+      raft::ConfChange cc{raft::ConfChangeType::kAddVoter, p.id, p.context};
+      ents.push_back(raft::Entry{1, ents.size() + 1, raft::EntryType::kConfChange,
+                                 raft::EncodeConfChange(cc)});
+    }
+    // Keep any term/vote the empty node already recorded (it may have voted while waiting).
+    raft::HardState hs = log_->hard_state();
+    hs.term = std::max<uint64_t>(hs.term, 1);
+    hs.commit = ents.size();
+    CHECK_OK(log_->Append(ents));
+    CHECK_OK(log_->SetHardState(hs));
+    CHECK_OK(log_->Sync());
+    raft::Config c = raft_config_;
+    c.peers.clear();
+    c.applied = 0;
+    node_ = std::make_unique<raft::Node>(c, log_.get(), random_.get());
+    leading_ = false;
+    if (peers.size() == 1 && peers[0].id == options_.node_id) node_->Campaign().IgnoreError();
+  }
+  out.conf_events.push_back({out.committed.size(), std::nullopt, std::move(done), st});
+}
+
 void RaftReplica::Compact(uint64_t index) {
   Enqueue([&](Inbox& in) {
     in.has_compact = true;
@@ -176,6 +225,9 @@ void RaftReplica::Drain() {
       out.conf_events.push_back({0, std::nullopt, std::move(c.done), Closed()});
     }
     for (auto& cb : in.reads) out.read_failures.emplace_back(std::move(cb), Closed());
+    if (in.bootstrap_done) {
+      out.conf_events.push_back({0, std::nullopt, std::move(in.bootstrap_done), Closed()});
+    }
   } else {
     FeedInputs(in, out);
   }
@@ -188,7 +240,9 @@ void RaftReplica::Drain() {
 
 void RaftReplica::FeedInputs(Inbox& in, Batch& out) {
   FeedSnapshots(in);
+  if (in.bootstrap_done) DoBootstrap(in.bootstrap, std::move(in.bootstrap_done), out);
   for (int i = 0; i < in.ticks; ++i) node_->Tick();
+  bool leader_contact = false;
   for (raft::Message& m : in.messages) {
     if (m.type == raft::MessageType::kSnap) {
       // Snapshot data streaming is not implemented: never install metadata without data.
@@ -196,10 +250,15 @@ void RaftReplica::FeedInputs(Inbox& in, Batch& out) {
                              << m.snapshot.index << ": snapshot transfer not supported";
       continue;
     }
+    const raft::NodeId from = m.from;
     base::Status st = node_->Step(m);
     if (!st.ok()) {
       LOG(kWarn, "replica") << "step: " << st.ToString();
     }
+    if (from != raft::kNoNode && from == node_->leader()) leader_contact = true;
+  }
+  if (leader_contact && options_.clock != nullptr) {
+    last_contact_ns_ = options_.clock->MonotonicNanos();
   }
   for (raft::NodeId id : in.unreachable) node_->ReportUnreachable(id);
   if (in.campaign) node_->Campaign().IgnoreError();
@@ -562,6 +621,9 @@ void RaftReplica::UpdateStatus() {
   status_.term = node_->term();
   status_.commit_index = node_->commit();
   status_.conf = node_->conf();
+  status_.last_contact_mono_ns = leader ? 0 : last_contact_ns_;
+  status_.last_log_index = log_->last_index();
+  status_.snapshot_index = log_->snapshot().index;
   stats_.role = status_.role;
   stats_.term = status_.term;
   stats_.commit_index = status_.commit_index;

@@ -24,6 +24,10 @@
 //
 // Start-up: Open() recovers the log; if it is empty and options.peers is non-empty this node
 // bootstraps a new cluster with those voters (every initial member must use the same list).
+// Bootstrap(peers, done) does the same after Open, with a ConfChange context per voter (the
+// store's {node id, address}); refused with kAlreadyExists when the log is not empty. The
+// entries are those of raft::Config::peers (term 1, indexes 1..n, committed), so every initial
+// member writes the same prefix.
 // A node joining an existing cluster passes no peers. The sole voter of a one-node cluster
 // campaigns immediately (leader within one drain, not an election timeout). resolve_applied(first, last) returns the
 // applier's durable applied index; committed entries after it are replayed (token 0) through the
@@ -54,6 +58,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/executor.h"
 #include "base/random.h"
 #include "base/result.h"
@@ -112,6 +117,14 @@ struct RaftReplicaOptions {
   // applied entries (bootstrap entries and replays included): the owner updates the transport's
   // peer addresses (ConfChange::context carries the node's Raft address). May be empty.
   std::function<void(const raft::ConfChange&)> on_membership;
+  // Optional: time source for RaftStatus::last_contact_mono_ns (nullptr = never recorded).
+  const base::Clock* clock = nullptr;
+};
+
+// One initial voter for RaftReplica::Bootstrap.
+struct BootstrapPeer {
+  raft::NodeId id = raft::kNoNode;
+  std::string context;  // ConfChange::context of its kAddVoter entry
 };
 
 // Read-only view for status pages and tests.
@@ -123,6 +136,11 @@ struct RaftStatus {
   uint64_t commit_index = 0;
   uint64_t applied_index = 0;  // last index handed to and applied by the applier
   raft::ConfState conf;
+  // Follower: clock->MonotonicNanos() when a message from the current leader was last stepped
+  // (0 = never). Leader: 0 (it is its own contact).
+  int64_t last_contact_mono_ns = 0;
+  uint64_t last_log_index = 0;
+  uint64_t snapshot_index = 0;
 };
 
 class RaftReplica final : public Replica, public TransportHandler {
@@ -158,6 +176,10 @@ class RaftReplica final : public Replica, public TransportHandler {
   // (another change pending / leader not ready; retry), kAborted (leadership lost).
   void ChangeMembership(raft::ConfChange cc, std::function<void(base::Status)> done);
   RaftStatus GetRaftStatus() const;
+  // Writes the bootstrap entries for `peers` if the log is empty, then restarts the Node on them
+  // (the sole voter campaigns at once). done(status) runs on the apply executor: OK,
+  // kAlreadyExists (log not empty), kUnavailable (closed).
+  void Bootstrap(std::vector<BootstrapPeer> peers, std::function<void(base::Status)> done);
 
  private:
   struct Pending {
@@ -195,6 +217,8 @@ class RaftReplica final : public Replica, public TransportHandler {
     std::vector<std::pair<raft::NodeId, bool>> snapshot_reports;  // (follower, streamed ok)
     bool has_compact = false;
     uint64_t compact_index = 0;
+    std::vector<BootstrapPeer> bootstrap;
+    std::function<void(base::Status)> bootstrap_done;  // set: a Bootstrap() request
   };
   struct Batch;  // the output of one drain (raft_replica.cc)
 
@@ -207,6 +231,8 @@ class RaftReplica final : public Replica, public TransportHandler {
   void FeedProposals(std::vector<Proposal>& props, Batch& out);
   void FeedReads(std::vector<ReadIndexCallback>& reads, Batch& out);
   void FeedConfChanges(std::vector<ConfProposal>& ccs, Batch& out);
+  void DoBootstrap(std::vector<BootstrapPeer>& peers, std::function<void(base::Status)> done,
+                   Batch& out);
   void RunReadyLoop(Batch& out);
   void FeedSnapshots(Inbox& in);
   bool PrepareSnapshot(raft::Message& m, std::string* path);
@@ -232,6 +258,8 @@ class RaftReplica final : public Replica, public TransportHandler {
   std::unique_ptr<raftlog::Log> log_;
   std::unique_ptr<base::Random> random_;
   std::unique_ptr<raft::Node> node_;
+  raft::Config raft_config_;                             // as built by Open
+  int64_t last_contact_ns_ = 0;                          // see RaftStatus::last_contact_mono_ns
   std::map<uint64_t, Pending> pending_;                  // index → proposal
   std::map<uint64_t, PendingConf> pending_conf_;         // index → membership change
   std::map<std::string, ReadIndexCallback> reads_;       // context → callback

@@ -98,39 +98,76 @@ api::Tree StoreImpl::SqliteStatus() {
   return s;
 }
 
+api::TreeMap StoreImpl::RaftStatusTree(const replica::RaftStatus& rs, const replica::Stats& st) {
+  const auto members = members_->All();
+  api::TreeMap raft;
+  raft["state"] = replica::RoleName(rs.role);
+  raft["term"] = rs.term;
+  raft["commit_index"] = rs.commit_index;
+  raft["applied_index"] = rs.applied_index;
+  raft["last_log_index"] = st.last_log_index;
+  raft["last_log_term"] = st.last_log_term;
+  raft["fsm_pending"] =
+      rs.commit_index > rs.applied_index ? rs.commit_index - rs.applied_index : uint64_t{0};
+  // The state machine's last checkpoint (durable in db.sqlite) or the log's snapshot point.
+  const uint64_t snap = std::max(st.snapshot_index, snapshot_index_.load());
+  raft["last_snapshot_index"] = snap;
+  raft["last_snapshot_term"] = snap > 0 ? st.last_log_term : uint64_t{0};
+  raft["voter"] = IsVoter();
+  // hashicorp/raft: "0" (numeric after rqlite's conversion) on the leader, "never", or a
+  // duration since the last contact with the leader.
+  if (rs.role == replica::Role::kLeader) {
+    raft["last_contact"] = uint64_t{0};
+  } else if (rs.last_contact_mono_ns == 0) {
+    raft["last_contact"] = "never";
+  } else {
+    raft["last_contact"] = Duration(deps_.clock->MonotonicNanos() - rs.last_contact_mono_ns);
+  }
+  std::string conf = "[";
+  uint64_t other_voters = 0;
+  auto add = [&](raft::NodeId id, bool voter) {
+    auto it = members.find(id);
+    const std::string name = it != members.end() ? it->second.id : std::to_string(id);
+    const std::string addr = it != members.end() ? it->second.raft_addr : "";
+    if (conf.size() > 1) conf += " ";
+    conf += std::string("{Suffrage:") + (voter ? "Voter" : "Nonvoter") + " ID:" + name +
+            " Address:" + addr + "}";
+    if (voter && id != self_) other_voters++;
+  };
+  for (raft::NodeId id : rs.conf.voters) add(id, true);
+  for (raft::NodeId id : rs.conf.learners) add(id, false);
+  raft["latest_configuration"] = conf + "]";
+  raft["latest_configuration_index"] = uint64_t{0};
+  raft["num_peers"] = other_voters;
+  const uint64_t log_size = DirSize(config_.dir + "/raft/log");
+  raft["log_size"] = log_size;
+  raft["log_size_friendly"] = Friendly(log_size);
+  raft["proposals"] = st.proposals;
+  raft["log_syncs"] = st.syncs;
+  raft["config"] = api::TreeMap{
+      {"LocalID", config_.node_id},
+      {"HeartbeatTimeout", config_.raft_heartbeat_timeout_ns},
+      {"ElectionTimeout", config_.raft_election_timeout_ns},
+      {"TickInterval", config_.raft_tick_ns},
+      {"ElectionTicks", config_.raft_election_ticks},
+      {"HeartbeatTicks", config_.raft_heartbeat_ticks}};
+  return raft;
+}
+
 api::Tree StoreImpl::Status() {
   if (!open_) return api::TreeMap{{"open", false}};
-  replica::Stats rs = replica_->GetStats();
+  const replica::Stats rs = replica_->GetStats();
+  const replica::RaftStatus raft = replica_->GetRaftStatus();
   api::TreeMap st;
   st["open"] = true;
   st["ready"] = Ready();
   st["node_id"] = config_.node_id;
   st["addr"] = config_.raft_addr;
-  st["leader"] = api::TreeMap{{"node_id", config_.node_id}, {"addr", config_.raft_addr}};
+  const api::LeaderInfo leader = Leader();
+  st["leader"] = api::TreeMap{{"node_id", leader.id}, {"addr", leader.raft_addr}};
   st["observer"] = api::TreeMap{{"observed", uint64_t{0}}, {"dropped", uint64_t{0}}};
   const uint64_t applied = applied_index_.load();
-  api::TreeMap raft;
-  raft["state"] = replica::RoleName(rs.role);
-  raft["term"] = rs.term;
-  raft["commit_index"] = rs.commit_index;
-  raft["applied_index"] = applied;
-  raft["last_log_index"] = rs.last_log_index;
-  raft["last_log_term"] = rs.last_log_term;
-  raft["fsm_pending"] = rs.commit_index > applied ? rs.commit_index - applied : uint64_t{0};
-  raft["last_snapshot_index"] = snapshot_index_.load();
-  raft["last_snapshot_term"] = snapshot_index_.load() > 0 ? rs.term : uint64_t{0};
-  raft["num_peers"] = uint64_t{0};
-  raft["voter"] = true;
-  raft["last_contact"] = "0";
-  const uint64_t log_size = DirSize(config_.dir + "/log");
-  raft["log_size"] = log_size;
-  raft["log_size_friendly"] = Friendly(log_size);
-  raft["latest_configuration"] =
-      "[{Suffrage:Voter ID:" + config_.node_id + " Address:" + config_.raft_addr + "}]";
-  raft["latest_configuration_index"] = uint64_t{0};
-  raft["proposals"] = rs.proposals;
-  raft["log_syncs"] = rs.syncs;
-  st["raft"] = raft;
+  st["raft"] = RaftStatusTree(raft, rs);
   st["fsm_index"] = applied;
   st["fsm_term"] = rs.term;
   st["db_applied_index"] = applied;
@@ -139,9 +176,21 @@ api::Tree StoreImpl::Status() {
   st["snapshot_threshold"] = config_.snapshot_threshold;
   st["snapshot_interval"] = Duration(config_.snapshot_interval_ns);
   st["trailing_logs"] = config_.trailing_logs;
+  st["heartbeat_timeout"] = Duration(config_.raft_heartbeat_timeout_ns);
+  st["election_timeout"] = Duration(config_.raft_election_timeout_ns);
+  st["apply_timeout"] = Duration(config_.raft_apply_timeout_ns);
   st["request_marshaler"] = api::TreeMap{{"compression_size", config_.compress_min_bytes}};
-  st["nodes"] = api::TreeList{api::TreeMap{
-      {"id", config_.node_id}, {"addr", config_.raft_addr}, {"suffrage", "voter"}}};
+  api::TreeList nodes;
+  const auto members = members_->All();
+  auto add = [&](raft::NodeId id, const char* suffrage) {
+    auto it = members.find(id);
+    std::string name = it != members.end() ? it->second.id : std::to_string(id);
+    std::string addr = it != members.end() ? it->second.raft_addr : "";
+    nodes.push_back(api::TreeMap{{"id", name}, {"addr", addr}, {"suffrage", suffrage}});
+  };
+  for (raft::NodeId id : raft.conf.voters) add(id, "voter");
+  for (raft::NodeId id : raft.conf.learners) add(id, "nonvoter");
+  st["nodes"] = nodes;
   st["dir"] = config_.dir;
   uint64_t dir_size = DirSize(config_.dir);
   st["dir_size"] = dir_size;

@@ -7,7 +7,6 @@
 #include "base/log.h"
 #include "command/sql.h"
 #include "fs/posix_file_system.h"
-#include "replica/local_replica.h"
 #include "store/exec.h"
 #include "store/store_impl.h"
 
@@ -68,7 +67,9 @@ bool AnyTxnControl(const std::vector<api::Statement>& stmts) {
 }
 const base::Status kDisallowed(base::Code::kInvalidArgument, "disallowed pragma");
 const base::Status kNotOpen(base::Code::kUnavailable, "store not open");
-const base::Status kNotLeaderStatus(base::Code::kNotLeader, "not leader");
+const base::Status kStaleRead(base::Code::kStale, "stale read");
+// /db/request has no linearizable_timeout parameter: rqlite's default outside /db/query.
+constexpr int64_t kRequestLinearizableTimeoutNs = 1'000'000'000;
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -77,8 +78,21 @@ const base::Status kNotLeaderStatus(base::Code::kNotLeader, "not leader");
 base::Result<std::unique_ptr<Store>> Store::Open(const StoreConfig& config, const StoreDeps& deps) {
   CHECK(deps.clock && deps.apply && deps.log && deps.read) << "StoreDeps incomplete";
   auto s = std::make_unique<StoreImpl>(config, deps);
-  RQ_RETURN_IF_ERROR(s->Init());
+  base::Status st = s->Init();
+  if (!st.ok()) {
+    s->Close();
+    return st;
+  }
   return std::unique_ptr<Store>(std::move(s));
+}
+
+void StoreConfig::SetRaftTimeouts(int64_t heartbeat_timeout_ns, int64_t election_timeout_ns) {
+  raft_heartbeat_timeout_ns = heartbeat_timeout_ns;
+  raft_election_timeout_ns = election_timeout_ns;
+  raft_tick_ns = std::max<int64_t>(heartbeat_timeout_ns / 10, 1'000'000);
+  raft_heartbeat_ticks = 1;
+  const int64_t longest = std::max(heartbeat_timeout_ns, election_timeout_ns);
+  raft_election_ticks = static_cast<int>(std::max<int64_t>(longest / raft_tick_ns, 2));
 }
 
 StoreImpl::StoreImpl(const StoreConfig& config, const StoreDeps& deps)
@@ -109,18 +123,7 @@ base::Status StoreImpl::Init() {
     snapshot_index_ = lo;
     return v;
   };
-  replica::LocalReplicaOptions ro;
-  ro.dir = config_.dir + "/log";
-  ro.trailing_logs = 0;
-  // Entries are read back only at start-up: keep the log's decoded-entry cache small.
-  ro.log_options.cache_bytes = 1 << 20;
-  ro.log_options.segment_bytes = 32ull << 20;
-  if (deps_.replica_factory) {
-    RQ_ASSIGN_OR_RETURN(replica_, deps_.replica_factory(this, resolve));
-  } else {
-    RQ_ASSIGN_OR_RETURN(replica_, replica::LocalReplica::Open(ro, fs, deps_.log, deps_.apply, this,
-                                                            resolve));
-  }
+  RQ_RETURN_IF_ERROR(OpenReplica(fs, resolve));
   // Wait until the replay (already posted to the apply executor) has run.
   RQ_RETURN_IF_ERROR(RunOnApply([] { return base::Status::Ok(); }));
   open_ = true;
@@ -139,11 +142,13 @@ base::Status StoreImpl::RunOnApply(F&& fn) {
 void StoreImpl::Close() {
   if (closed_.exchange(true)) return;
   open_ = false;
+  // Closing the replica first answers every read waiting for a ReadIndex (on the apply
+  // executor); only then can no new read start.
+  if (replica_) replica_->Close();
   {
     std::unique_lock<std::mutex> lock(close_mu_);
     close_cv_.wait(lock, [&] { return reads_in_flight_.load() == 0; });
   }
-  if (replica_) replica_->Close();
   if (writer_) {
     base::Status st = RunOnApply([&] {
       base::Status s = SnapshotNow(false);
@@ -197,9 +202,10 @@ void StoreImpl::Dropped(uint64_t token, base::Status status) {
   done(api::Response{std::move(status), {}, 0});
 }
 
-void StoreImpl::RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Done done) {
+void StoreImpl::RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Done done,
+                        base::Executor* exec) {
   reads_in_flight_++;
-  deps_.read->Post([this, fn = std::move(fn), done = std::move(done)] {
+  (exec ? exec : deps_.read)->Post([this, fn = std::move(fn), done = std::move(done)] {
     api::Response resp;
     auto conn = pool_.Acquire();
     if (!conn.ok()) {
@@ -233,7 +239,7 @@ api::Response StoreImpl::LocalQuery(sqlite::Conn& conn, const std::vector<api::S
 void StoreImpl::Execute(api::ExecuteRequest req, api::Done done) {
   if (!open_) return done(Fail(kNotOpen));
   if (command::AnyDisallowedPragma(req.statements)) return done(Fail(kDisallowed));
-  if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
+  if (!replica_->IsLeader()) return done(Fail(LeaderError()));
   n_executes_++;
   Preprocess(&req.statements, req.rewrite, true);
   command::Command cmd;
@@ -248,9 +254,12 @@ void StoreImpl::Execute(api::ExecuteRequest req, api::Done done) {
 void StoreImpl::Query(api::QueryRequest req, api::Done done) {
   if (!open_) return done(Fail(kNotOpen));
   if (command::AnyDisallowedPragma(req.statements)) return done(Fail(kDisallowed));
-  // none: served by any node; every other level needs this node to lead (auto = weak on a voter).
-  if (req.level != api::Level::kNone && !replica_->IsLeader()) {
-    return done(Fail(kNotLeaderStatus));
+  // auto: a voter reads at weak, a non-voter at none (cluster-semantics §7).
+  if (req.level == api::Level::kAuto) req.level = IsVoter() ? api::Level::kWeak : api::Level::kNone;
+  if (req.level == api::Level::kNone) {
+    if (StaleRead(req.freshness_ns, req.freshness_strict)) return done(Fail(kStaleRead));
+  } else if (!replica_->IsLeader()) {
+    return done(Fail(LeaderError()));
   }
   n_queries_++;
   // A linearizable read before any strong read in this term is upgraded to strong
@@ -267,13 +276,16 @@ void StoreImpl::Query(api::QueryRequest req, api::Done done) {
     cmd.db_timeout_ns = req.db_timeout_ns;
     return Propose(cmd, std::move(done));
   }
-  // none/weak/linearizable/auto: this node is the leader and applies synchronously before it
-  // acknowledges, so a local read is linearizable and never stale.
   auto shared = std::make_shared<api::QueryRequest>(std::move(req));
-  RunRead([this, shared](sqlite::Conn& conn) {
+  auto fn = [this, shared](sqlite::Conn& conn) {
     return LocalQuery(conn, shared->statements, shared->transaction, shared->db_timeout_ns,
                       shared->qualify_columns);
-  }, std::move(done));
+  };
+  if (shared->level == api::Level::kLinearizable) {
+    return LinearizableRead(std::move(fn), shared->linearizable_timeout_ns, std::move(done));
+  }
+  // none: local, possibly stale; weak: the local state of this (believed) leader.
+  RunRead(std::move(fn), std::move(done));
 }
 
 namespace {
@@ -312,20 +324,30 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
   cmd->db_timeout_ns = req.db_timeout_ns;
   if (req.level == api::Level::kStrong ||
       (req.level == api::Level::kLinearizable && NeedsStrongUpgrade())) {
-    if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
+    if (!replica_->IsLeader()) return done(Fail(LeaderError()));
     return Propose(*cmd, std::move(done));
   }
   // All-read requests at none (and, a quirk, auto) are served locally without a leader check.
-  const bool local_ok = req.level == api::Level::kNone || req.level == api::Level::kAuto;
+  const api::Level level = req.level;
+  const bool local_ok = level == api::Level::kNone || level == api::Level::kAuto;
+  if (level == api::Level::kNone && StaleRead(req.freshness_ns, req.freshness_strict)) {
+    return done(Fail(kStaleRead));
+  }
   auto shared_done = std::make_shared<api::Done>(std::move(done));
-  RunRead([this, cmd, shared_done, local_ok](sqlite::Conn& conn) -> api::Response {
+  RunRead([this, cmd, shared_done, local_ok, level](sqlite::Conn& conn) -> api::Response {
     const bool leader = replica_->IsLeader();
-    if (AllReads(conn, cmd->statements) && (leader || local_ok)) {
+    const bool reads = AllReads(conn, cmd->statements);
+    if (reads && level == api::Level::kLinearizable && leader) {
+      LinearizableRead([this, cmd](sqlite::Conn& c) {
+        return LocalQuery(c, cmd->statements, cmd->transaction, cmd->db_timeout_ns,
+                          cmd->qualify_columns);
+      }, kRequestLinearizableTimeoutNs, std::move(*shared_done));
+    } else if (reads && (leader || local_ok)) {
       api::Response r = LocalQuery(conn, cmd->statements, cmd->transaction, cmd->db_timeout_ns,
                                    cmd->qualify_columns);
       (*shared_done)(std::move(r));
     } else if (!leader) {
-      (*shared_done)(Fail(kNotLeaderStatus));
+      (*shared_done)(Fail(LeaderError()));
     } else {
       Propose(*cmd, std::move(*shared_done));
     }
@@ -335,7 +357,7 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
 
 void StoreImpl::Load(std::string data, api::Done done) {
   if (!open_) return done(Fail(kNotOpen));
-  if (!replica_->IsLeader()) return done(Fail(kNotLeaderStatus));
+  if (!replica_->IsLeader()) return done(Fail(LeaderError()));
   command::Command cmd;
   if (sqlite::IsSqliteImage(data)) {
     cmd.type = command::Type::kLoad;
@@ -372,44 +394,6 @@ void StoreImpl::Tick() {
     if (now - last_snapshot_mono_ns_ >= config_.snapshot_interval_ns) MaybeSnapshot();
   });
 }
-
-// ---------------------------------------------------------------------------------------------
-// Membership (single node)
-
-api::LeaderInfo StoreImpl::Leader() {
-  if (!open_) return {};
-  return {config_.node_id, config_.raft_addr, config_.api_url};
-}
-
-std::vector<api::NodeInfo> StoreImpl::Nodes(bool) {
-  api::NodeInfo n;
-  n.id = config_.node_id;
-  n.raft_addr = config_.raft_addr;
-  n.api_addr = config_.api_url;
-  n.version = config_.version;
-  n.voter = true;
-  n.reachable = true;
-  n.leader = open_.load();
-  return {n};
-}
-
-base::Status StoreImpl::Remove(const std::string& node_id) {
-  if (!open_) return kNotOpen;
-  if (node_id == config_.node_id) return base::Unsupported("cannot remove the only node");
-  return base::Status::Ok();  // not a member: a no-op, as in rqlite
-}
-
-base::Status StoreImpl::Stepdown(const std::string& node_id, bool wait) {
-  if (!open_) return kNotOpen;
-  if (!node_id.empty() && node_id == config_.node_id) {
-    return base::Internal("cannot step down to the current Leader");
-  }
-  if (!node_id.empty()) return base::NotFound("node not found in cluster");
-  if (wait) return base::Unavailable("leadership transfer failed: no other voter");
-  return base::Status::Ok();
-}
-
-bool StoreImpl::Ready() { return open_.load(); }
 
 bool StoreImpl::NeedsStrongUpgrade() {
   return strong_read_term_.load() != replica_->GetStats().term;

@@ -5,15 +5,22 @@
 // opaque command (command/), proposed to a replica::Replica (replica/), made durable in the log
 // (one fdatasync shared by all writes that arrive while a sync is in progress), then applied to
 // SQLite on the single apply executor, and only then acknowledged. Reads at none/weak/linearizable
-// run on the read executor against read-only connections. Today the replica is a single-node
-// driver (this node is always the leader); the Raft-driven replica implements the same interface,
-// so nothing above the store changes when Raft arrives.
+// run on the read executor against read-only connections. The replica is always a
+// replica::RaftReplica: a single node is a one-voter Raft cluster (as in rqlite); a cluster
+// member exchanges Raft messages through StoreDeps::transport (cluster-semantics.md §1–§7).
 //
 // Files under StoreConfig::dir:
-//   db.sqlite (+ -wal, -shm)  the state machine database (WAL, synchronous=OFF)
-//   db.applied                sidecar: the last log index whose effects are in db.sqlite after a
-//                             checkpoint+fsync (docs: store/DESIGN.md)
-//   log/                      the durable command log (replica/)
+//   db.sqlite (+ -wal, -shm)  the state machine database (WAL, synchronous=OFF; the applied
+//                             index lives in its header, docs: store/DESIGN.md)
+//   raft/log/                 the durable Raft log (raftlog/)
+//   raft/members              rqlite node id + Raft address per member (docs/formats/membership.md)
+//   log/                      a pre-Raft single-node log: converted into raft/log at Open
+//                             (one-voter configuration = this node), then gone
+//
+// Start-up (§2.1): existing Raft state → restart with it; a fresh directory → bootstrap a
+// one-voter cluster of this node, unless `join` (wait to be added by the leader) or
+// `bootstrap_expect` > 0 (wait for Notify()s); a fresh non-voter without `join` is refused with
+// "cannot create a new non-voting node without joining it to an existing cluster".
 //
 // Ownership: the caller owns the executors, the clock and the file system, which must outlive the
 // Store. The Store owns its SQLite connections and its replica.
@@ -34,6 +41,8 @@
 
 #include "api/database.h"
 #include "base/result.h"
+#include "raft/message.h"
+#include "replica/raft_replica.h"
 #include "replica/replica.h"
 
 namespace base {
@@ -62,23 +71,47 @@ struct StoreConfig {
   uint64_t trailing_logs = 10240;                 // entries kept after a snapshot (log mode only)
   uint64_t compress_min_bytes = 4096;  // commands larger than this are zstd-compressed
   uint64_t random_seed = 0;            // seed for RANDOM() rewriting (server passes entropy)
+
+  // --- Cluster (issue 4) -------------------------------------------------------------------
+  bool non_voter = false;     // -raft-non-voter (read replica)
+  bool join = false;          // -join given: a fresh node waits to be added instead of bootstrapping
+  int bootstrap_expect = 0;   // -bootstrap-expect: a fresh node bootstraps after N Notify()s
+  // Raft timing. The server calls Store::RaftTick() every raft_tick_ns. Followers start an
+  // election after [election_ticks, 2*election_ticks) ticks without a leader; the leader
+  // heartbeats every heartbeat_ticks. SetRaftTimeouts() derives them from the flags.
+  int64_t raft_tick_ns = 100'000'000;
+  int raft_election_ticks = 10;
+  int raft_heartbeat_ticks = 1;
+  int64_t raft_heartbeat_timeout_ns = 1'000'000'000;  // -raft-heartbeat-timeout (reported)
+  int64_t raft_election_timeout_ns = 1'000'000'000;   // -raft-election-timeout (reported)
+  int64_t raft_apply_timeout_ns = 10'000'000'000;     // -raft-apply-timeout: join/remove waits
+  uint64_t raft_seed = 0;     // election randomness (0: derived from random_seed and node id)
+
+  // Fills the raft_* fields from -raft-heartbeat-timeout / -raft-election-timeout (hashicorp
+  // semantics): tick = heartbeat/10 (≥ 1 ms), heartbeat every tick, election after
+  // max(heartbeat, election)/tick ticks (≥ 2).
+  void SetRaftTimeouts(int64_t heartbeat_timeout_ns, int64_t election_timeout_ns);
 };
 
-// Builds the replica the store proposes to (the seam where Raft slots in). It must deliver
-// committed entries to `applier` on the store's apply executor, and call resolve_applied(first,
-// last) once at start-up to learn the store's durable applied index (replica/replica.h).
-using ReplicaFactory = std::function<base::Result<std::unique_ptr<replica::Replica>>(
-    replica::Applier* applier, const std::function<uint64_t(uint64_t, uint64_t)>& resolve_applied)>;
-
-// Everything the Store borrows. All pointers non-null and outliving the Store.
+// Everything the Store borrows. Pointers outlive the Store; clock/apply/log/read are required.
 struct StoreDeps {
   base::Clock* clock = nullptr;
   fs::FileSystem* fs = nullptr;  // for the log; nullptr = POSIX file I/O inside replica/
   base::Executor* apply = nullptr;
-  base::Executor* log = nullptr;
+  base::Executor* log = nullptr;   // the Raft executor: drives raft::Node, appends + fsyncs the log
   base::Executor* read = nullptr;
-  // Empty: a single-node replica::LocalReplica with its log in <dir>/log on `log`.
-  ReplicaFactory replica_factory;
+  // Where reads released by a linearizable ReadIndex run (they are released on the apply
+  // thread and must not run there: docs/decisions/0002). Must be a real thread or pool, never
+  // inline. nullptr = `read` (only correct when `read` is not an inline executor).
+  base::Executor* released_reads = nullptr;
+  // Outbound Raft messages (transport::TcpTransport). nullptr = none: only a one-voter cluster
+  // works (messages to others are dropped).
+  replica::Transport* transport = nullptr;
+  // Called for every member whose Raft address becomes known, changes, or is removed (empty
+  // address), so the server updates the transport's peer table: once per member at Open (from
+  // the persisted membership) and on every committed membership change (apply executor, in log
+  // order). Never called for this node itself. May be empty.
+  std::function<void(raft::NodeId, const std::string& raft_addr)> on_peer;
 };
 
 class Store : public api::Database {
@@ -92,6 +125,14 @@ class Store : public api::Database {
   // Periodic housekeeping (the snapshot/truncation policy of -raft-snap/-raft-snap-int/-wal-size).
   // server/ calls it every few seconds from any thread; it posts work to the apply executor.
   virtual void Tick() = 0;
+  // One Raft logical clock tick; server/ calls it every StoreConfig::raft_tick_ns from any
+  // thread (it only queues). Also expires linearizable reads past their timeout.
+  virtual void RaftTick() = 0;
+  // The inbound side for the transport: Raft messages / unreachable reports from peers.
+  // Valid until the Store is destroyed; the server detaches the transport before that.
+  virtual replica::TransportHandler* transport_handler() = 0;
+  // This node's numeric Raft id (NodeIdFor(config.node_id), store/membership.h).
+  virtual raft::NodeId raft_id() const = 0;
   // Stops accepting requests, finishes in-flight ones, checkpoints and truncates the log.
   // Idempotent; ~Store calls it.
   virtual void Close() = 0;

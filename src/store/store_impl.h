@@ -6,10 +6,14 @@
 //   read pool                                  -> ReadPool (own mutex)
 //   pending_ (token -> Done), random_          -> mu_
 //   applied_index_, open_, counters            -> atomics
+//   members_                                   -> Members (own mutex; written on apply executor)
+//   notifiers_, bootstrapped_                  -> notify_mu_
+//   lin_reads_                                 -> lin_mu_
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +26,7 @@
 #include "command/command.h"
 #include "replica/replica.h"
 #include "sqlite/conn.h"
+#include "store/membership.h"
 #include "store/store.h"
 
 namespace store {
@@ -45,6 +50,20 @@ class ReadPool {
   int open_ = 0;                                      // guarded by mu_
 };
 
+// Drops every message: the transport of a store without StoreDeps::transport (one voter).
+class NullTransport final : public replica::Transport {
+ public:
+  void Send(raft::Message) override {}
+};
+
+// A linearizable read waiting for its ReadIndex (completed once: by the read or the timeout).
+struct LinRead {
+  std::atomic<bool> finished{false};
+  api::Done done;
+  int64_t deadline_mono_ns = 0;
+  uint64_t index = 0;  // commit index when the read started (for the timeout message)
+};
+
 class StoreImpl final : public Store, public replica::Applier {
  public:
   StoreImpl(const StoreConfig& config, const StoreDeps& deps);
@@ -63,11 +82,16 @@ class StoreImpl final : public Store, public replica::Applier {
   std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
   base::Status Remove(const std::string& node_id) override;
   base::Status Stepdown(const std::string& node_id, bool wait) override;
+  base::Status Join(const api::JoinRequest& request) override;
+  base::Status Notify(const api::NotifyRequest& request) override;
   bool Ready() override;
   api::Tree Status() override;
   api::Tree DebugVars() override;
   // Store
   void Tick() override;
+  void RaftTick() override;
+  replica::TransportHandler* transport_handler() override { return replica_.get(); }
+  raft::NodeId raft_id() const override { return self_; }
   void Close() override;
   // replica::Applier (apply executor)
   void Apply(std::vector<replica::Committed>& entries) override;
@@ -77,11 +101,30 @@ class StoreImpl final : public Store, public replica::Applier {
   std::string db_path() const { return config_.dir + "/db.sqlite"; }
   // Request plumbing.
   void Propose(const command::Command& cmd, api::Done done);
-  void RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Done done);
+  // Runs fn on a pooled read-only connection on `exec` (nullptr = deps_.read).
+  void RunRead(std::function<api::Response(sqlite::Conn&)> fn, api::Done done,
+               base::Executor* exec = nullptr);
   api::Response LocalQuery(sqlite::Conn& conn, const std::vector<api::Statement>& stmts,
                            bool transaction, int64_t db_timeout_ns, bool qualify);
   void Preprocess(std::vector<api::Statement>* stmts, const api::RewriteOptions& o, bool rewrite);
   bool NeedsStrongUpgrade();  // no strong read applied yet in the replica's current term
+
+  // Cluster (cluster.cc).
+  base::Status OpenReplica(fs::FileSystem* fs,
+                           const std::function<uint64_t(uint64_t, uint64_t)>& resolve);
+  base::Status ConvertLegacyLog(fs::FileSystem* fs);
+  void OnMembership(const raft::ConfChange& cc);  // apply executor
+  base::Status ChangeMembershipSync(const raft::ConfChange& cc);
+  base::Status LeaderError() const;  // kNotLeader, or kNoLeader when no leader is known
+  bool IsVoter() const;
+  bool StaleRead(int64_t freshness_ns, bool strict) const;  // level=none freshness (§7)
+  void LinearizableRead(std::function<api::Response(sqlite::Conn&)> fn, int64_t timeout_ns,
+                        api::Done done);
+  void ExpireLinearizableReads();
+  base::Executor* released_reads() const {
+    return deps_.released_reads ? deps_.released_reads : deps_.read;
+  }
+  api::TreeMap RaftStatusTree(const replica::RaftStatus& rs, const replica::Stats& st);
   template <typename F>
   base::Status RunOnApply(F&& fn);  // runs fn on the apply executor and waits
 
@@ -114,7 +157,19 @@ class StoreImpl final : public Store, public replica::Applier {
   std::unique_ptr<sqlite::Conn> writer_;  // apply executor only (after Init)
   ReadPool pool_;
   std::unique_ptr<fs::FileSystem> owned_fs_;
-  std::unique_ptr<replica::Replica> replica_;
+  std::unique_ptr<replica::RaftReplica> replica_;
+  raft::NodeId self_ = raft::kNoNode;
+  std::unique_ptr<Members> members_;
+  NullTransport null_transport_;
+
+  std::mutex notify_mu_;
+  std::map<std::string, std::string> notifiers_;  // guarded by notify_mu_: id -> raft address
+  bool bootstrapped_ = false;                     // guarded by notify_mu_
+
+  std::mutex lin_mu_;
+  std::map<uint64_t, std::shared_ptr<LinRead>> lin_reads_;  // guarded by lin_mu_
+  uint64_t next_lin_ = 1;                                   // guarded by lin_mu_
+  std::atomic<int64_t> caught_up_mono_ns_{0};  // last time applied index >= known commit
 
   std::mutex mu_;
   std::unordered_map<uint64_t, api::Done> pending_;  // guarded by mu_

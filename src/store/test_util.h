@@ -129,7 +129,12 @@ class StoreFixture : public ::testing::Test {
     apply_ = std::make_unique<base::SerialExecutor>("apply");
     log_ = std::make_unique<base::SerialExecutor>("log");
     read_ = std::make_unique<base::SerialExecutor>("read");
-    auto s = Store::Open(config_, {&clock_, nullptr, apply_.get(), log_.get(), read_.get(), factory_});
+    StoreDeps deps;
+    deps.clock = &clock_;
+    deps.apply = apply_.get();
+    deps.log = log_.get();
+    deps.read = read_.get();
+    auto s = Store::Open(config_, deps);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(*s);
   }
@@ -183,7 +188,6 @@ class StoreFixture : public ::testing::Test {
   StoreConfig config_;
   base::SystemClock clock_;
   std::unique_ptr<base::SerialExecutor> apply_, log_, read_;
-  ReplicaFactory factory_;  // empty: the default single-node replica
   std::unique_ptr<Store> store_;
 };
 
