@@ -1,6 +1,8 @@
 // transport/peer.cc — the outbound connection to one peer; see peer.h.
 #include "transport/peer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -26,6 +28,16 @@ constexpr size_t kMaxWriteBatchFrames = 1024;
 void Hub::Deliver(raft::Message m) {
   std::lock_guard<std::mutex> lock(mu);
   if (handler != nullptr && !detached) handler->OnMessage(std::move(m));
+}
+
+void Hub::DeliverSnapshot(raft::Message m, const std::string& path, uint64_t size,
+                          uint32_t crc) {
+  std::lock_guard<std::mutex> lock(mu);
+  if (handler != nullptr && !detached) {
+    handler->OnSnapshot(std::move(m), path, size, crc);
+  } else {
+    ::unlink(path.c_str());
+  }
 }
 
 void Hub::Unreachable(raft::NodeId id) {

@@ -29,6 +29,9 @@ namespace transport {
 // What every connection of one transport shares: the handler (detached by Close) and counters.
 struct Hub {
   void Deliver(raft::Message m);
+  // Hands a received snapshot image to the handler (which then owns the file); deletes the file
+  // when no handler is attached.
+  void DeliverSnapshot(raft::Message m, const std::string& path, uint64_t size, uint32_t crc);
   void Unreachable(raft::NodeId id);
   void Detach();
 

@@ -12,7 +12,9 @@
 #include "base/log.h"
 #include "net/listener.h"
 #include "transport/frame.h"
+#include "transport/mux_handlers.h"
 #include "transport/peer.h"
+#include "transport/snapshot_stream.h"
 
 namespace transport {
 
@@ -146,6 +148,18 @@ struct TcpTransport::Impl {
   std::map<raft::NodeId, std::string> addrs;            // guarded by mu
   std::vector<std::weak_ptr<Inbound>> inbound;          // guarded by mu
   bool closed = false;                                  // guarded by mu
+  bool listening = false;                               // set by Listen (before Start)
+
+  void AcceptRaft(tcp::socket socket) {
+    auto conn = std::make_shared<Inbound>(std::move(socket), hub, options);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (closed) return;  // the socket closes with `conn`
+      std::erase_if(inbound, [](const auto& w) { return w.expired(); });
+      inbound.push_back(conn);
+    }
+    conn->Start();
+  }
 };
 
 TcpTransport::TcpTransport(asio::io_context& io, Options options)
@@ -155,7 +169,11 @@ TcpTransport::TcpTransport(asio::io_context& io, Options options)
 
 TcpTransport::~TcpTransport() { Close(); }
 
-base::Status TcpTransport::Listen() { return impl_->listener.Listen(impl_->options.listen_addr); }
+base::Status TcpTransport::Listen() {
+  base::Status st = impl_->listener.Listen(impl_->options.listen_addr);
+  impl_->listening = st.ok();
+  return st;
+}
 
 uint16_t TcpTransport::port() const { return impl_->listener.port(); }
 
@@ -164,19 +182,61 @@ void TcpTransport::Start(replica::TransportHandler* handler) {
     std::lock_guard<std::mutex> lock(impl_->hub->mu);
     if (!impl_->hub->detached) impl_->hub->handler = handler;
   }
+  if (!impl_->listening) return;  // connections arrive through a net::Mux
   std::weak_ptr<Impl> weak = impl_;
   impl_->listener.Start([weak](tcp::socket socket) {
     auto impl = weak.lock();
     if (!impl) return;
-    auto conn = std::make_shared<Inbound>(std::move(socket), impl->hub, impl->options);
+    // Our own listener serves both kinds of connection: peek at the service byte.
+    auto sock = std::make_shared<tcp::socket>(std::move(socket));
+    auto byte = std::make_shared<char>(0);
+    sock->async_receive(asio::buffer(byte.get(), 1), tcp::socket::message_peek,
+                        [weak, sock, byte](boost::system::error_code e, size_t n) {
+                          auto im = weak.lock();
+                          if (!im || e || n != 1) return;  // closed before a byte: drop it
+                          if (static_cast<uint8_t>(*byte) == kServiceSnapshot) {
+                            StartSnapshotReceive(std::move(*sock), im->hub, im->options);
+                          } else {
+                            im->AcceptRaft(std::move(*sock));
+                          }
+                        });
+  });
+}
+
+void TcpTransport::SendSnapshot(raft::Message m, std::string image_path,
+                                std::function<void(bool)> done) {
+  std::string addr;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    auto it = impl_->addrs.find(m.to);
+    if (!impl_->closed && it != impl_->addrs.end()) addr = it->second;
+  }
+  if (addr.empty()) {
+    done(false);
+    return;
+  }
+  StartSnapshotSend(impl_->io, impl_->hub, impl_->options, std::move(addr), std::move(m),
+                    image_path, std::move(done));
+}
+
+std::function<void(tcp::socket)> RaftConnectionHandler(TcpTransport* t) {
+  std::weak_ptr<TcpTransport::Impl> weak = MuxAccess::Get(t);
+  return [weak](tcp::socket socket) {
+    if (auto impl = weak.lock()) impl->AcceptRaft(std::move(socket));
+  };
+}
+
+std::function<void(tcp::socket)> SnapshotConnectionHandler(TcpTransport* t) {
+  std::weak_ptr<TcpTransport::Impl> weak = MuxAccess::Get(t);
+  return [weak](tcp::socket socket) {
+    auto impl = weak.lock();
+    if (!impl) return;
     {
       std::lock_guard<std::mutex> lock(impl->mu);
-      if (impl->closed) return;  // the socket closes with `conn`
-      std::erase_if(impl->inbound, [](const auto& w) { return w.expired(); });
-      impl->inbound.push_back(conn);
+      if (impl->closed) return;
     }
-    conn->Start();
-  });
+    StartSnapshotReceive(std::move(socket), impl->hub, impl->options);
+  };
 }
 
 void TcpTransport::SetPeer(raft::NodeId id, const std::string& host_port) {

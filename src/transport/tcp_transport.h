@@ -13,7 +13,13 @@
 // reports the peer unreachable to the handler: Send never blocks the raft executor.
 // TCP_NODELAY and SO_KEEPALIVE on every socket.
 //
-// Snapshot data is not streamed (MsgSnap metadata passes like any other message).
+// Snapshots: SendSnapshot streams an image file on a dedicated connection (service byte 0x03)
+// in CRC-32C chunks with one chunk in memory; the receiver writes it to a temporary file in
+// Options::snapshot_dir and hands the checked file to TransportHandler::OnSnapshot
+// (snapshot_stream.h, docs/formats/transport.md §5).
+//
+// Port sharing: with net::Mux owning the -raft-addr listener, register the handlers from
+// transport/mux_handlers.h for service bytes 0x01 and 0x03 and call Start() without Listen().
 //
 // Ownership: borrows the io_context (it must outlive every handler this object posted; the
 // owner runs it). The handler is borrowed from Start() until Close() returns.
@@ -23,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -47,6 +54,9 @@ struct Options {
   int read_timeout_ms = 10000;
   int backoff_min_ms = 20;
   int backoff_max_ms = 1000;
+  // Where inbound snapshot images are written (temporary "*.tmp" files; the handler moves them).
+  // Same file system as the snapshot store. Empty: inbound snapshot streams are refused.
+  std::string snapshot_dir;
 };
 
 struct TransportStats {
@@ -68,7 +78,8 @@ class TcpTransport final : public replica::Transport {
   // Binds options.listen_addr. Errors: kInvalidArgument, kIoError.
   base::Status Listen();
   uint16_t port() const;  // REQUIRES: Listen() succeeded
-  // Starts accepting. REQUIRES: Listen() succeeded; handler outlives Close().
+  // Attaches the handler, and starts accepting if Listen() succeeded (without Listen, connections
+  // come from a net::Mux: transport/mux_handlers.h). REQUIRES: handler outlives Close().
   void Start(replica::TransportHandler* handler);
   // Adds a peer, or changes its address (the current connection is dropped).
   void SetPeer(raft::NodeId id, const std::string& host_port);
@@ -76,12 +87,15 @@ class TcpTransport final : public replica::Transport {
 
   // replica::Transport. Messages to unknown peers are dropped and reported unreachable.
   void Send(raft::Message m) override;
+  void SendSnapshot(raft::Message m, std::string image_path,
+                    std::function<void(bool)> done) override;
 
   // Stops accepting, closes every connection and detaches the handler. Idempotent.
   void Close();
   TransportStats GetStats() const;
 
   struct Impl;  // internal (tcp_transport.cc)
+  friend struct MuxAccess;  // mux_handlers.cc
 
  private:
   std::shared_ptr<Impl> impl_;
