@@ -257,7 +257,7 @@ base::Status StoreImpl::SnapshotNow(bool force) {
   wal_frames_ = 0;
   snapshot_index_ = applied;
   last_snapshot_mono_ns_ = deps_.clock->MonotonicNanos();
-  replica_->Compact(applied);
+  CompactAfterSnapshot(applied);  // store/snapshot.cc: image, then log compaction behind it
   return base::Status::Ok();
 }
 

@@ -110,6 +110,7 @@ base::Status StoreImpl::Init() {
     fs = owned_fs_.get();
   }
   RQ_RETURN_IF_ERROR(fs->CreateDir(config_.dir));
+  RQ_RETURN_IF_ERROR(OpenSnapshots());  // store/snapshot.cc: rebuilds a damaged db file
   RQ_ASSIGN_OR_RETURN(writer_, sqlite::Conn::Open(db_path(), {.foreign_keys = config_.fk}));
   const uint64_t low32 = ReadAppliedLow32();
   sqlite3_wal_hook(writer_->db(), &StoreImpl::OnWal, this);
@@ -119,6 +120,7 @@ base::Status StoreImpl::Init() {
     uint64_t lo = first - 1;
     uint64_t v = (lo & ~0xffffffffull) | low32;
     if (v < lo) v += 1ull << 32;
+    v = ReconcileWithLog(first, last, v);  // store/snapshot.cc: db older than the log start
     applied_index_ = v;
     snapshot_index_ = lo;
     return v;

@@ -25,6 +25,7 @@
 #include "base/random.h"
 #include "command/command.h"
 #include "replica/replica.h"
+#include "snapshot/snapshot_store.h"
 #include "sqlite/conn.h"
 #include "store/membership.h"
 #include "store/store.h"
@@ -96,6 +97,11 @@ class StoreImpl final : public Store, public replica::Applier {
   // replica::Applier (apply executor)
   void Apply(std::vector<replica::Committed>& entries) override;
   void Dropped(uint64_t token, base::Status status) override;
+  // replica::Applier snapshot hooks (store/snapshot.cc; threads as documented in replica.h).
+  base::Result<replica::SnapshotImage> LatestImage() override;
+  base::Status AdoptImage(const std::string& path, uint64_t size, uint32_t crc,
+                          const raft::SnapshotMeta& meta) override;
+  base::Status RestoreImage(const raft::SnapshotMeta& meta) override;
 
  private:
   std::string db_path() const { return config_.dir + "/db.sqlite"; }
@@ -184,6 +190,14 @@ class StoreImpl final : public Store, public replica::Applier {
   std::atomic<uint64_t> strong_read_term_{0};
   std::atomic<int> reads_in_flight_{0};
   std::atomic<uint64_t> temp_seq_{0};
+  // Snapshot images (store/snapshot.cc): <dir>/snapshots; one image in the making at a time.
+  base::Status OpenSnapshots();  // Init, before the writer opens: repairs a damaged db file
+  uint64_t ReconcileWithLog(uint64_t first, uint64_t last, uint64_t applied);
+  void CompactAfterSnapshot(uint64_t applied);  // apply executor (end of SnapshotNow)
+  void StartImage();                            // any thread: image on the read executor
+  std::unique_ptr<snapshot::SnapshotStore> snapshots_;
+  std::atomic<bool> image_busy_{false};
+  std::atomic<int64_t> last_image_mono_ns_{0};
   std::atomic<uint64_t> n_executes_{0}, n_queries_{0}, n_requests_{0}, n_snapshots_{0};
   std::mutex close_mu_;
   std::condition_variable close_cv_;

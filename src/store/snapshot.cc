@@ -1,0 +1,190 @@
+// store/snapshot.cc — the store's half of snapshots (src/snapshot/DESIGN.md): images of the
+// state-machine database in <dir>/snapshots, the replica's snapshot hooks (LatestImage,
+// AdoptImage, RestoreImage), log compaction behind images, and start-up repair (a missing or
+// damaged database file is rebuilt from the newest verified image + the log).
+//
+// Threads: images are made on the read executor (VACUUM INTO from a read connection: the
+// writer keeps applying); LatestImage/AdoptImage run on the raft executor; RestoreImage on the
+// apply executor; OpenSnapshots/ReconcileWithLog on the opening thread inside Init.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "base/check.h"
+#include "base/log.h"
+#include "snapshot/snapshot_store.h"
+#include "store/store_impl.h"
+
+namespace store {
+namespace {
+
+constexpr int kKeepSnapshots = 2;
+// Automatic images are made at most this often (each one copies the whole database).
+constexpr int64_t kMinImageIntervalNs = 2'000'000'000;
+// Databases up to this size get a full PRAGMA quick_check at start-up; larger ones only the
+// header and size checks (a full check of a 2 GB file would delay every restart).
+constexpr uint64_t kQuickCheckMaxBytes = 256ull << 20;
+
+void RemoveDbFiles(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+}
+
+// Cheap integrity check of a database file that exists. Empty string = intact.
+std::string CheckDatabaseFile(const std::string& path) {
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return ec.message();
+  if (size == 0) return "";  // created but never written: SQLite treats it as empty
+  auto conn = sqlite::Conn::Open(path, {.read_only = true, .query_only = false});
+  if (!conn.ok()) return conn.status().ToString();
+  auto schema = (*conn)->QueryString("SELECT count(*) FROM sqlite_master");
+  if (!schema.ok()) return schema.status().ToString();
+  if (size <= kQuickCheckMaxBytes) {
+    auto qc = (*conn)->QueryString("PRAGMA quick_check");
+    if (!qc.ok()) return qc.status().ToString();
+    if (*qc != "ok") return "quick_check: " + *qc;
+  }
+  return "";
+}
+
+}  // namespace
+
+base::Status StoreImpl::OpenSnapshots() {
+  RQ_ASSIGN_OR_RETURN(snapshots_, snapshot::SnapshotStore::Open(config_.dir + "/snapshots"));
+  struct stat st;
+  const bool exists = ::stat(db_path().c_str(), &st) == 0;
+  std::string why = exists ? CheckDatabaseFile(db_path()) : "missing";
+  if (why.empty()) return base::Status::Ok();  // intact: reuse it, replay only the log tail
+  auto latest = snapshots_->LatestVerified();
+  if (!latest.ok()) {
+    if (exists) {
+      LOG(kError, "store") << "database " << db_path() << " is damaged (" << why
+                           << ") and no verified snapshot exists";
+    }
+    return base::Status::Ok();  // a missing file starts empty; the log decides if that works
+  }
+  LOG(kWarn, "store") << "database " << db_path() << " not intact (" << why
+                      << "): rebuilding from snapshot " << latest->index << " + the log";
+  RemoveDbFiles(db_path());
+  std::error_code ec;
+  std::filesystem::copy_file(snapshots_->ImagePath(latest->index), db_path(), ec);
+  if (ec) return base::IoError("restoring snapshot into " + db_path() + ": " + ec.message());
+  return sqlite::SyncFile(db_path());
+}
+
+// Inside resolve_applied (writer open, replica not yet running): `applied` was derived from the
+// database's low 32 bits as the value >= first-1. If it lies beyond the log, the database is
+// older than the log's start (e.g. a crash after a snapshot install was logged but before the
+// image was restored): restore the newest verified image the log can continue from.
+uint64_t StoreImpl::ReconcileWithLog(uint64_t first, uint64_t last, uint64_t applied) {
+  if (applied <= last || !snapshots_) return applied;
+  auto latest = snapshots_->LatestVerified();
+  if (!latest.ok() || latest->index + 1 < first || latest->index > last) return applied;
+  auto src = sqlite::Conn::Open(snapshots_->ImagePath(latest->index),
+                                {.read_only = true, .query_only = false});
+  base::Status st = src.ok() ? writer_->CopyFrom(**src) : src.status();
+  if (st.ok()) st = RecordApplied(latest->index);
+  if (!st.ok()) {
+    LOG(kError, "store") << "restoring snapshot " << latest->index << ": " << st.ToString();
+    return applied;
+  }
+  LOG(kWarn, "store") << "database behind the log (first index " << first
+                      << "): restored snapshot " << latest->index;
+  return latest->index;
+}
+
+// SnapshotNow's last step (apply executor): the database file is checkpointed and durable at
+// `applied`; make an image in the background, then let the log drop entries behind it.
+void StoreImpl::CompactAfterSnapshot(uint64_t applied) {
+  (void)applied;
+  const int64_t now = deps_.clock->MonotonicNanos();
+  if (last_image_mono_ns_.load() != 0 && now - last_image_mono_ns_.load() < kMinImageIntervalNs) {
+    return;
+  }
+  StartImage();
+}
+
+void StoreImpl::StartImage() {
+  if (!snapshots_ || closed_.load() || image_busy_.exchange(true)) return;
+  reads_in_flight_++;  // Close() waits for it
+  deps_.read->Post([this] {
+    auto meta = snapshots_->Create(db_path(), [this](sqlite::Conn& img) -> base::Result<uint64_t> {
+      RQ_ASSIGN_OR_RETURN(std::string v, img.QueryString("PRAGMA application_id"));
+      const uint64_t low32 = static_cast<uint32_t>(std::stoll(v));
+      // The image holds an index <= the applied index now, and within 2^32 of it.
+      const uint64_t hi = applied_index_.load();
+      uint64_t idx = (hi & ~0xffffffffull) | low32;
+      if (idx > hi) {
+        if (hi < (1ull << 32)) return base::Corruption("image applied index above the store's");
+        idx -= 1ull << 32;
+      }
+      return idx;
+    });
+    if (meta.ok()) {
+      snapshots_->Reap(kKeepSnapshots);
+      replica_->Compact(meta->index);
+      LOG(kDebug, "store") << "snapshot image " << meta->index << " (" << meta->size << " bytes)";
+    } else {
+      LOG(kWarn, "store") << "snapshot image failed: " << meta.status().ToString();
+    }
+    last_image_mono_ns_ = deps_.clock->MonotonicNanos();
+    image_busy_ = false;
+    if (--reads_in_flight_ == 0) {
+      std::lock_guard<std::mutex> lock(close_mu_);
+      close_cv_.notify_all();
+    }
+  });
+}
+
+base::Result<replica::SnapshotImage> StoreImpl::LatestImage() {
+  if (!snapshots_) return base::Unsupported("no snapshot store");
+  auto latest = snapshots_->Latest();
+  if (!latest.ok()) {
+    StartImage();  // a follower needs one: make it now; raft asks again later
+    return base::NotFound("no snapshot image yet (creating one)");
+  }
+  return replica::SnapshotImage{snapshots_->ImagePath(latest->index), latest->index};
+}
+
+base::Status StoreImpl::AdoptImage(const std::string& path, uint64_t size, uint32_t crc,
+                                   const raft::SnapshotMeta& meta) {
+  if (!snapshots_) return base::Unsupported("no snapshot store");
+  snapshot::Meta m;
+  m.index = meta.index;
+  m.term = meta.term;
+  m.voters = meta.conf.voters;
+  m.learners = meta.conf.learners;
+  m.size = size;
+  m.crc = crc;
+  RQ_RETURN_IF_ERROR(snapshots_->Import(path, m, /*verify=*/false));  // the transport checked it
+  snapshots_->Reap(kKeepSnapshots);
+  return base::Status::Ok();
+}
+
+base::Status StoreImpl::RestoreImage(const raft::SnapshotMeta& meta) {
+  if (!snapshots_) return base::Unsupported("no snapshot store");
+  RQ_ASSIGN_OR_RETURN(auto src, sqlite::Conn::Open(snapshots_->ImagePath(meta.index),
+                                                   {.read_only = true, .query_only = false}));
+  if (!sqlite3_get_autocommit(writer_->db())) writer_->Exec("ROLLBACK").IgnoreError();
+  writer_->ClearCache();
+  RQ_RETURN_IF_ERROR(writer_->CopyFrom(*src));
+  src.reset();
+  RQ_RETURN_IF_ERROR(RecordApplied(meta.index));
+  // Make the restored database file itself durable and the WAL empty (as SnapshotNow does).
+  RQ_RETURN_IF_ERROR(sqlite::SyncFile(db_path() + "-wal"));
+  RQ_RETURN_IF_ERROR(writer_->Checkpoint(SQLITE_CHECKPOINT_PASSIVE));
+  RQ_RETURN_IF_ERROR(sqlite::SyncFile(db_path()));
+  sqlite3_busy_timeout(writer_->db(), 0);
+  writer_->Checkpoint(SQLITE_CHECKPOINT_TRUNCATE).IgnoreError();
+  sqlite3_busy_timeout(writer_->db(), 5000);
+  wal_frames_ = 0;
+  applied_index_ = meta.index;
+  snapshot_index_ = meta.index;
+  applied_at_unix_ns_ = deps_.clock->UnixNanos();
+  LOG(kInfo, "store") << "restored snapshot " << meta.index << " (term " << meta.term << ")";
+  return base::Status::Ok();
+}
+
+}  // namespace store
