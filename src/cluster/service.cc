@@ -61,9 +61,9 @@ template <typename T, typename F>
 asio::awaitable<T> RunBlocking(Core& core, F f) {
   if (core.blocking == nullptr) co_return f();
   base::Executor* ex = core.blocking;
-  co_return co_await AwaitCallback<T>([ex, f](auto cb) mutable {
-    ex->Post([f, cb]() mutable { cb(f()); });
-  });
+  auto start = [ex, f](auto cb) mutable { ex->Post([f, cb]() mutable { cb(f()); }); };
+  T result = co_await AwaitCallback<T>(start);
+  co_return result;
 }
 
 asio::awaitable<api::Response> RunSql(Core& core, const rqcluster::Command& cmd) {
@@ -71,23 +71,23 @@ asio::awaitable<api::Response> RunSql(Core& core, const rqcluster::Command& cmd)
   switch (cmd.type()) {
     case rqcluster::Command::EXECUTE: {
       auto req = std::make_shared<api::ExecuteRequest>(ExecuteFromProto(cmd.sql()));
-      co_return co_await AwaitCallback<api::Response>(
-          [db, req](auto cb) { db->Execute(std::move(*req), cb); });
+      auto start = [db, req](auto cb) { db->Execute(std::move(*req), cb); };
+      co_return co_await AwaitCallback<api::Response>(start);
     }
     case rqcluster::Command::QUERY: {
       auto req = std::make_shared<api::QueryRequest>(QueryFromProto(cmd.sql()));
-      co_return co_await AwaitCallback<api::Response>(
-          [db, req](auto cb) { db->Query(std::move(*req), cb); });
+      auto start = [db, req](auto cb) { db->Query(std::move(*req), cb); };
+      co_return co_await AwaitCallback<api::Response>(start);
     }
     case rqcluster::Command::REQUEST: {
       auto req = std::make_shared<api::UnifiedRequest>(UnifiedFromProto(cmd.sql()));
-      co_return co_await AwaitCallback<api::Response>(
-          [db, req](auto cb) { db->Request(std::move(*req), cb); });
+      auto start = [db, req](auto cb) { db->Request(std::move(*req), cb); };
+      co_return co_await AwaitCallback<api::Response>(start);
     }
     default: {  // LOAD
       auto data = std::make_shared<std::string>(cmd.load_data());
-      co_return co_await AwaitCallback<api::Response>(
-          [db, data](auto cb) { db->Load(std::move(*data), cb); });
+      auto start = [db, data](auto cb) { db->Load(std::move(*data), cb); };
+      co_return co_await AwaitCallback<api::Response>(start);
     }
   }
 }
@@ -107,20 +107,23 @@ asio::awaitable<void> Membership(Core& core, const rqcluster::Command& cmd, Outc
     case rqcluster::Command::REMOVE_NODE: {
       if (!Allowed(core, cmd, auth::kPermRemove)) co_return Deny(core, &out->reply);
       std::string id = cmd.node_id();
-      st = co_await RunBlocking<base::Status>(core, [db, id] { return db->Remove(id); });
+      auto fn = [db, id] { return db->Remove(id); };
+      st = co_await RunBlocking<base::Status>(core, fn);
       break;
     }
     case rqcluster::Command::STEPDOWN: {
       if (!Allowed(core, cmd, auth::kPermLeaderOps)) co_return Deny(core, &out->reply);
       std::string id = cmd.node_id();
       bool wait = cmd.wait();
-      st = co_await RunBlocking<base::Status>(core, [db, id, wait] { return db->Stepdown(id, wait); });
+      auto fn = [db, id, wait] { return db->Stepdown(id, wait); };
+      st = co_await RunBlocking<base::Status>(core, fn);
       break;
     }
     case rqcluster::Command::NOTIFY: {
       if (!Allowed(core, cmd, "join")) co_return Deny(core, &out->reply);
       api::NotifyRequest n{cmd.node_id(), cmd.raft_addr()};
-      st = co_await RunBlocking<base::Status>(core, [db, n] { return db->Notify(n); });
+      auto fn = [db, n] { return db->Notify(n); };
+      st = co_await RunBlocking<base::Status>(core, fn);
       break;
     }
     default: {  // JOIN
@@ -132,7 +135,8 @@ asio::awaitable<void> Membership(Core& core, const rqcluster::Command& cmd, Outc
       j.id = cmd.node_id();
       j.raft_addr = cmd.raft_addr();
       j.voter = cmd.voter();
-      st = co_await RunBlocking<base::Status>(core, [db, j] { return db->Join(j); });
+      auto fn = [db, j] { return db->Join(j); };
+      st = co_await RunBlocking<base::Status>(core, fn);
       break;
     }
   }
@@ -144,8 +148,8 @@ asio::awaitable<void> Backup(Core& core, const rqcluster::Command& cmd, Outcome*
   if (!Allowed(core, cmd, auth::kPermBackup)) co_return Deny(core, &out->reply);
   api::Database* db = core.local;
   api::BackupRequest req = FromProto(cmd.backup());
-  auto file = co_await RunBlocking<base::Result<api::BackupFile>>(
-      core, [db, req] { return db->Backup(req); });
+  auto fn = [db, req] { return db->Backup(req); };
+  auto file = co_await RunBlocking<base::Result<api::BackupFile>>(core, fn);
   if (!file.ok()) {
     if (file.status().code() == base::Code::kNotLeader) {
       out->reply.set_leader_raft_addr(db->Leader().raft_addr);
@@ -215,7 +219,8 @@ asio::awaitable<base::Status> StreamFile(Core& core, std::shared_ptr<Conn> c,
     chunk.set_data(buf.data(), n);
     chunk.set_last(n < buf.size());
     c->Arm(core.options.write_timeout_ms);
-    st = co_await WriteAll(c, EncodeFrame(chunk));
+    std::string bytes = EncodeFrame(chunk);
+    st = co_await WriteAll(c, bytes);
     if (chunk.last()) break;
   }
   f.reset();
@@ -248,7 +253,8 @@ asio::awaitable<void> Session(std::shared_ptr<Core> core, std::shared_ptr<Conn> 
     core->requests++;
     Outcome out = co_await Dispatch(*core, cmd);
     c->Arm(core->options.write_timeout_ms);
-    st = co_await WriteAll(c, EncodeFrame(out.reply));
+    std::string bytes = EncodeFrame(out.reply);
+    st = co_await WriteAll(c, bytes);
     if (st.ok() && !out.stream_path.empty()) st = co_await StreamFile(*core, c, out.stream_path);
     if (!st.ok()) break;
   }
