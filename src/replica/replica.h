@@ -11,8 +11,9 @@
 //     replica closed), on the apply executor.
 //   * Compact(i): the applier's state up to index i is durable outside the log; the replica may
 //     drop entries <= i (keeping its trailing-logs policy).
-// Implementations: LocalReplica (single node: leader at once, log = replica::FileLog);
-// a Raft-driven replica implements the same interface.
+// Implementation: RaftReplica (raft_replica.h) — also for a single node, which is a one-voter
+// Raft cluster. (A LocalReplica without Raft existed until issue 4; the store converts its
+// data directories, store/DESIGN.md.)
 #pragma once
 
 #include <cstdint>
