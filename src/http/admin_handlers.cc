@@ -203,10 +203,16 @@ void HandleReadyz(ServiceEnv& env, CallPtr call) {
   if (!CheckPermAndMethod(env, call, Permission::kReady, "GET")) return;
   ++env.counters.num_readyz;
   if (call->params.noleader) return FinishReadyz(std::move(call), 200, "[+]node ok");
-  if (env.db->Leader().id.empty()) {
+  api::LeaderInfo leader = env.db->Leader();
+  if (leader.id.empty()) {
     return FinishReadyz(std::move(call), 503, "[+]node ok\n[+]leader does not exist");
   }
-  // A single node is its own leader; contacting it cannot fail.
+  // The API URL comes from the leader's node metadata (cluster/): none = not contactable. A
+  // single node is its own leader and always knows its own URL.
+  if (leader.api_addr.empty()) {
+    return FinishReadyz(std::move(call), 503,
+                        "[+]node ok\n[+]leader not contactable: timeout waiting for node to respond");
+  }
   std::string body = "[+]node ok\n[+]leader ok";
   if (!env.db->Ready()) return FinishReadyz(std::move(call), 503, body + "\n[+]store not ready");
   body += "\n[+]store ok";

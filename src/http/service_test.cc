@@ -302,6 +302,11 @@ TEST_F(ServiceTest, ReadyzBodies) {
             "[+]node ok\n[+]leader ok\n[+]store ok\n[+]db not ok: (<nil>, [disk I/O error])");
   db_.ready = false;
   EXPECT_EQ(Do("GET", "/readyz").body, "[+]node ok\n[+]leader ok\n[+]store not ready");
+  db_.leader.api_addr = "";
+  HttpResponse nc = Do("GET", "/readyz");
+  EXPECT_EQ(nc.status, 503);
+  EXPECT_EQ(nc.body,
+            "[+]node ok\n[+]leader not contactable: timeout waiting for node to respond");
   db_.leader = {};
   HttpResponse nl = Do("GET", "/readyz");
   EXPECT_EQ(nl.status, 503);
