@@ -264,6 +264,7 @@ base::Status StoreImpl::SnapshotNow(bool force) {
 void StoreImpl::MaybeSnapshot() {
   // Not during start-up replay: replica_ is being assigned on the opening thread.
   if (!open_.load()) return;
+  MaybeStartImage();  // store/snapshot.cc: an image deferred by its rate limit
   const uint64_t applied = applied_index_.load();
   bool due = applied - snapshot_index_.load() >= config_.snapshot_threshold;
   if (!due && config_.snapshot_wal_bytes > 0) {

@@ -99,10 +99,16 @@ uint64_t StoreImpl::ReconcileWithLog(uint64_t first, uint64_t last, uint64_t app
 // `applied`; make an image in the background, then let the log drop entries behind it.
 void StoreImpl::CompactAfterSnapshot(uint64_t applied) {
   (void)applied;
+  image_wanted_ = true;
+  MaybeStartImage();
+}
+
+void StoreImpl::MaybeStartImage() {
+  if (!image_wanted_ || image_busy_.load()) return;
   const int64_t now = deps_.clock->MonotonicNanos();
-  if (last_image_mono_ns_.load() != 0 && now - last_image_mono_ns_.load() < kMinImageIntervalNs) {
-    return;
-  }
+  const int64_t last = last_image_mono_ns_.load();
+  if (last != 0 && now - last < kMinImageIntervalNs) return;  // rate limit: retried later
+  image_wanted_ = false;
   StartImage();
 }
 

@@ -195,6 +195,8 @@ class StoreImpl final : public Store, public replica::Applier {
   uint64_t ReconcileWithLog(uint64_t first, uint64_t last, uint64_t applied);
   void CompactAfterSnapshot(uint64_t applied);  // apply executor (end of SnapshotNow)
   void StartImage();                            // any thread: image on the read executor
+  void MaybeStartImage();                       // apply executor: a deferred image, when due
+  bool image_wanted_ = false;                   // apply executor
   std::unique_ptr<snapshot::SnapshotStore> snapshots_;
   std::atomic<bool> image_busy_{false};
   std::atomic<int64_t> last_image_mono_ns_{0};
