@@ -112,6 +112,21 @@ void StoreImpl::MaybeStartImage() {
   StartImage();
 }
 
+// POST /snapshot[?trailing_logs=N]: an image now (no rate limit) unless the newest image already
+// holds everything applied; the log then keeps N entries behind it (0: -raft-snap's default).
+void StoreImpl::StartUserImage(uint64_t trailing_logs) {
+  if (!snapshots_) return;
+  auto latest = snapshots_->Latest();
+  if (latest.ok() && latest->index >= applied_index_.load()) return;
+  image_trailing_ = trailing_logs;
+  if (image_busy_.load()) {
+    image_wanted_ = true;  // after the running one
+    return;
+  }
+  image_wanted_ = false;
+  StartImage();
+}
+
 void StoreImpl::StartImage() {
   if (!snapshots_ || closed_.load() || image_busy_.exchange(true)) return;
   reads_in_flight_++;  // Close() waits for it
@@ -130,7 +145,13 @@ void StoreImpl::StartImage() {
     });
     if (meta.ok()) {
       snapshots_->Reap(kKeepSnapshots);
-      replica_->Compact(meta->index);
+      // The replica keeps config_.trailing_logs entries below the index it is given.
+      const uint64_t keep = image_trailing_.exchange(0);
+      if (keep == 0) {
+        replica_->Compact(meta->index);
+      } else if (meta->index + config_.trailing_logs > keep) {
+        replica_->Compact(meta->index + config_.trailing_logs - keep);
+      }
       LOG(kDebug, "store") << "snapshot image " << meta->index << " (" << meta->size << " bytes)";
     } else {
       LOG(kWarn, "store") << "snapshot image failed: " << meta.status().ToString();

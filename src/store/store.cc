@@ -385,7 +385,11 @@ base::Status StoreImpl::Boot(std::string image) {
 base::Status StoreImpl::Snapshot(uint64_t trailing_logs) {
   if (!open_) return kNotOpen;
   n_snapshots_++;
-  return RunOnApply([&] { return SnapshotNow(false); });
+  return RunOnApply([&] {
+    base::Status st = SnapshotNow(false);
+    StartUserImage(trailing_logs);  // store/snapshot.cc: an image now, then log truncation
+    return st;
+  });
 }
 
 void StoreImpl::Tick() {

@@ -197,6 +197,8 @@ class StoreImpl final : public Store, public replica::Applier {
   void StartImage();                            // any thread: image on the read executor
   void MaybeStartImage();                       // apply executor: a deferred image, when due
   bool image_wanted_ = false;                   // apply executor
+  void StartUserImage(uint64_t trailing_logs);  // apply executor: POST /snapshot
+  std::atomic<uint64_t> image_trailing_{0};     // next image keeps this many entries (0: config)
   std::unique_ptr<snapshot::SnapshotStore> snapshots_;
   std::atomic<bool> image_busy_{false};
   std::atomic<int64_t> last_image_mono_ns_{0};
