@@ -270,7 +270,7 @@ void Client::GetNodeMeta(const std::string& addr, const CallOptions& o,
     base::Status st = ToStatus(r);
     if (!st.ok()) return done(st);
     const rqcluster::NodeMeta& m = r->node_meta();
-    done(NodeMeta{m.url(), m.commit_index(), m.version()});
+    done(NodeMeta{m.url(), m.commit_index(), m.version(), m.node_id()});
   });
 }
 

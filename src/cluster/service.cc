@@ -169,6 +169,7 @@ asio::awaitable<Outcome> Dispatch(Core& core, const rqcluster::Command& cmd) {
       out.reply.mutable_node_meta()->set_url(m.url);
       out.reply.mutable_node_meta()->set_commit_index(m.commit_index);
       out.reply.mutable_node_meta()->set_version(m.version);
+      out.reply.mutable_node_meta()->set_node_id(m.node_id);
       ToProto(base::Status::Ok(), out.reply.mutable_status());
       break;
     }

@@ -52,6 +52,9 @@ struct NodeMeta {
   std::string url;  // API URL, "http://host:port" or "https://..."
   uint64_t commit_index = 0;
   std::string version;
+  // The node's rqlite id (additive, server engineer): a joining node learns the leader's Raft
+  // id from it, so its transport can answer the leader before the log reaches it.
+  std::string node_id;
 };
 using NodeMetaFn = std::function<NodeMeta()>;
 
