@@ -153,6 +153,11 @@ bool CredentialStore::PasswordMatches(std::string_view username,
   return ConstantTimeEquals(it->second.password, password);
 }
 
+std::string CredentialStore::PasswordOf(std::string_view username) const {
+  auto it = users_.find(username);
+  return it == users_.end() ? std::string() : it->second.password;
+}
+
 bool CredentialStore::HasPerm(std::string_view username, std::string_view perm) const {
   auto it = users_.find(username);
   if (it == users_.end()) return false;

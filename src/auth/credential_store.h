@@ -49,6 +49,10 @@ class CredentialStore {
   // True when `username` (exactly, `*` not consulted) holds perm or `all`.
   bool HasPerm(std::string_view username, std::string_view perm) const;
 
+  // The stored password of `username` ("" when unknown): rqlited's -join-as sends it with
+  // join/notify/remove requests (rqlite: cluster.CredentialsFor).
+  std::string PasswordOf(std::string_view username) const;
+
   size_t size() const { return users_.size(); }
 
  private:

@@ -198,9 +198,8 @@ const std::vector<FlagDef>& FlagTable() {
 // Flags whose feature this build does not have: accepted only at their default value.
 constexpr const char* kNotYetSupported[] = {
     "node-cert", "node-key", "node-ca-cert", "node-no-verify",
-    "node-verify-client", "node-verify-server-name", "node-verify-common-name", "join",
-    "join-as", "bootstrap-expect", "raft-non-voter", "disco-mode", "disco-config",
-    "raft-cluster-remove-shutdown", "raft-reap-node-timeout", "raft-reap-read-only-node-timeout",
+    "node-verify-client", "node-verify-server-name", "node-verify-common-name",
+    "disco-mode", "disco-config", "raft-reap-node-timeout", "raft-reap-read-only-node-timeout",
     "extensions-path", "auto-vacuum-int", "auto-backup", "auto-restore", "cdc-config",
     "otlp-endpoint", "otlp-interval", "otlp-insecure", "otlp-no-verify", "otlp-ca-cert",
     "otlp-cert", "otlp-key", "cpu-profile", "mem-profile", "trace-profile",

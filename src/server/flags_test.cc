@@ -330,11 +330,8 @@ TEST_P(NotYetSupportedTest, RefusedUnlessDefault) {
 
 INSTANTIATE_TEST_SUITE_P(
     Flags, NotYetSupportedTest,
-    testing::Values(FatalCase{{"-join-as", "bob"}, "join-as"},
-                    FatalCase{{"-node-cert", "/etc/hostname", "-node-key", "/etc/hostname"},
+    testing::Values(FatalCase{{"-node-cert", "/etc/hostname", "-node-key", "/etc/hostname"},
                               "node-cert"},
-                    FatalCase{{"-join", "other:4002"}, "join"},
-                    FatalCase{{"-raft-non-voter"}, "raft-non-voter"},
                     FatalCase{{"-cdc-config", "stdout"}, "cdc-config"},
                     FatalCase{{"-disco-mode", "etcd-kv"}, "disco-mode"},
                     FatalCase{{"-auto-backup", "/etc/hostname"}, "auto-backup"},
@@ -342,6 +339,36 @@ INSTANTIATE_TEST_SUITE_P(
                     FatalCase{{"-otlp-endpoint", "c:4317"}, "otlp-endpoint"},
                     FatalCase{{"-raft-reap-node-timeout", "1h"}, "raft-reap-node-timeout"},
                     FatalCase{{"-cpu-profile", "/tmp/cpu"}, "cpu-profile"}));
+
+TEST(CommandLineTest, ClusteringFlagsAreAccepted) {
+  CommandLine cl = Parse({"-join", "a:4002,b:4002", "-join-as", "bob", "-join-attempts", "7",
+                          "-join-interval", "250ms", "-bootstrap-expect", "3",
+                          "-bootstrap-expect-timeout", "1m", "-raft-adv-addr", "n1:4002",
+                          "-raft-heartbeat-timeout", "500ms", "-raft-election-timeout", "2s",
+                          "-raft-apply-timeout", "3s", "-raft-shutdown-stepdown=false",
+                          "-raft-cluster-remove-shutdown", "-raft-remove-shutdown",
+                          "-cluster-connect-timeout", "5s", "/tmp/rq"});
+  ASSERT_TRUE(cl.run) << cl.stderr_text;
+  const Config& c = cl.config;
+  EXPECT_EQ(c.join_addrs, "a:4002,b:4002");
+  EXPECT_EQ(c.join_as, "bob");
+  EXPECT_EQ(c.join_attempts, 7);
+  EXPECT_EQ(c.join_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.bootstrap_expect, 3);
+  EXPECT_EQ(c.bootstrap_expect_timeout, std::chrono::minutes(1));
+  EXPECT_EQ(c.node_id, "n1:4002");  // defaults to the advertised Raft address
+  EXPECT_EQ(c.raft_heartbeat_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.raft_election_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(c.raft_apply_timeout, std::chrono::seconds(3));
+  EXPECT_FALSE(c.raft_shutdown_stepdown);
+  EXPECT_TRUE(c.raft_cluster_remove_shutdown);
+  EXPECT_TRUE(c.raft_remove_shutdown);
+  EXPECT_EQ(c.cluster_connect_timeout, std::chrono::seconds(5));
+
+  cl = Parse({"-raft-non-voter", "-join", "a:4002", "/tmp/rq"});
+  ASSERT_TRUE(cl.run) << cl.stderr_text;
+  EXPECT_TRUE(cl.config.raft_non_voter);
+}
 
 TEST(CommandLineTest, HttpsFlagsAreAccepted) {
   CommandLine cl = Parse({"-http-cert", "/etc/hostname", "-http-key", "/etc/hostname",

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <future>
 #include <optional>
 #include <random>
 #include <thread>
@@ -24,9 +25,12 @@
 #include "base/clock.h"
 #include "base/executor.h"
 #include "base/log.h"
+#include "cluster/cluster_database.h"
 #include "http/server.h"
-#include "net/listener.h"
+#include "server/formation.h"
+#include "server/inter_node.h"
 #include "server/pending_database.h"
+#include "store/membership.h"
 #include "store/store.h"
 
 namespace server {
@@ -83,49 +87,83 @@ store::StoreConfig MakeStoreConfig(const Config& c, const BuildInfo& build,
   s.trailing_logs = c.raft_snap_threshold + c.raft_snap_threshold / 4;  // × 1.25 (cli.md §2.4)
   std::random_device rd;
   s.random_seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  s.non_voter = c.raft_non_voter;
+  s.join = !c.join_addrs.empty();
+  s.bootstrap_expect = static_cast<int>(c.bootstrap_expect);
+  s.SetRaftTimeouts(c.raft_heartbeat_timeout.count(), c.raft_election_timeout.count());
+  s.raft_apply_timeout_ns = c.raft_apply_timeout.count();
   return s;
+}
+
+// The `commit_index` of the store's /status raft section (GET_NODE_META, readyz sync).
+uint64_t CommitIndexOf(api::Database& db) {
+  api::Tree status = db.Status();
+  const auto* top = std::get_if<api::TreeMap>(&status.v);
+  if (top == nullptr) return 0;
+  auto raft = top->find("raft");
+  if (raft == top->end()) return 0;
+  const auto* fields = std::get_if<api::TreeMap>(&raft->second.v);
+  if (fields == nullptr) return 0;
+  auto ci = fields->find("commit_index");
+  if (ci == fields->end()) return 0;
+  if (const auto* u = std::get_if<uint64_t>(&ci->second.v)) return *u;
+  if (const auto* i = std::get_if<int64_t>(&ci->second.v)) return static_cast<uint64_t>(*i);
+  return 0;
 }
 
 }  // namespace
 
 class Node::Impl {
  public:
-  explicit Impl(const Config& config) : config_(config), work_(asio::make_work_guard(io_)) {}
+  explicit Impl(const Config& config, const BuildInfo& build)
+      : config_(config), build_(build), work_(asio::make_work_guard(io_)) {}
 
-  base::Status Start(const BuildInfo& build);
+  base::Status Start();
   void Stop();
   std::string http_adv_addr() const { return http_ ? http_->adv_addr() : config_.http_adv_addr; }
 
  private:
   void StartIoThreads();
   void JoinIoThreads();
+  base::Status StartHttp();
+  base::Status OpenStore();
   void ScheduleTick();
+  void ScheduleRaftTick();
+  void StopTimers();
+  void LeaveCluster();
 
   Config config_;
+  BuildInfo build_;
   base::SystemClock clock_;
   // Executors are declared before the store so that they outlive it.
   std::unique_ptr<base::SerialExecutor> apply_;
-  std::unique_ptr<base::SerialExecutor> log_;
-  // Reads run inline on the io thread that received them (decision 0002).
+  std::unique_ptr<base::SerialExecutor> raft_;
+  // Reads run inline on the io thread that received them (decision 0002); reads released by a
+  // linearizable ReadIndex (on the apply thread) run on released_reads_.
   std::unique_ptr<base::InlineExecutor> read_;
+  std::unique_ptr<base::ThreadPool> released_reads_;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> io_threads_;
   std::mutex io_mu_;
   std::condition_variable io_cv_;
   int io_running_ = 0;  // guarded by io_mu_
-  // Holds -raft-addr (cli.md §4 step 2) so a port clash fails start-up, as in rqlite. There is
-  // no inter-node protocol in a single-node build: accepted connections are closed at once.
-  std::unique_ptr<net::Listener> raft_listener_;
+  // -raft-addr: mux, transport, cluster service and client (cli.md §4 step 2).
+  std::unique_ptr<InterNode> inter_node_;
   // -auth credentials; borrowed by the HTTP server, so declared before it. nullptr = no -auth.
   std::unique_ptr<auth::CredentialStore> credentials_;
+  JoinCredentials creds_;  // -join-as
   PendingDatabase pending_;
   std::unique_ptr<http::Server> http_;
   std::unique_ptr<store::Store> store_;
-  // The Tick timer and tick_stopped_ are used only on tick_strand_.
+  // What the HTTP server sees once the store is open: the store, forwarding to the leader.
+  std::unique_ptr<cluster::ClusterDatabase> cluster_db_;
+  // The timers and timers_stopped_ are used only on tick_strand_.
   asio::strand<asio::io_context::executor_type> tick_strand_{asio::make_strand(io_)};
   asio::steady_timer tick_{tick_strand_};
-  bool tick_stopped_ = false;
+  asio::steady_timer raft_tick_{tick_strand_};
+  std::chrono::nanoseconds raft_tick_interval_{0};
+  bool timers_stopped_ = false;
   bool stopped_ = false;
 };
 
@@ -167,16 +205,91 @@ void Node::Impl::JoinIoThreads() {
 void Node::Impl::ScheduleTick() {
   auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(config_.raft_snap_interval);
   // -raft-snap-int=0: no periodic snapshot checks.
-  if (interval.count() <= 0 || tick_stopped_) return;
+  if (interval.count() <= 0 || timers_stopped_) return;
   tick_.expires_after(interval);
   tick_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || tick_stopped_) return;
+    if (ec || timers_stopped_) return;
     store_->Tick();
     ScheduleTick();
   });
 }
 
-base::Status Node::Impl::Start(const BuildInfo& build) {
+// The Raft logical clock: one Store::RaftTick per StoreConfig::raft_tick_ns. The next expiry is
+// computed from the previous one, so a slow io thread does not stretch the clock.
+void Node::Impl::ScheduleRaftTick() {
+  if (timers_stopped_) return;
+  raft_tick_.expires_at(raft_tick_.expiry() + raft_tick_interval_);
+  raft_tick_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || timers_stopped_) return;
+    if (raft_tick_.expiry() + raft_tick_interval_ < asio::steady_timer::clock_type::now()) {
+      raft_tick_.expires_at(asio::steady_timer::clock_type::now());  // fell behind: no burst
+    }
+    store_->RaftTick();
+    ScheduleRaftTick();
+  });
+}
+
+void Node::Impl::StopTimers() {
+  if (io_threads_.empty()) return;  // start-up failed before any timer existed
+  std::promise<void> done;
+  asio::post(tick_strand_, [this, &done] {
+    timers_stopped_ = true;
+    tick_.cancel();
+    raft_tick_.cancel();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+base::Status Node::Impl::StartHttp() {
+  http::HttpConfig http_config = MakeHttpConfig(config_, build_, &clock_);
+  http_config.credentials = credentials_.get();
+  http_ = std::make_unique<http::Server>(io_, pending_, std::move(http_config));
+  if (base::Status s = http_->Start(); !s.ok()) {
+    return base::Unavailable("failed to start HTTP server: " + s.message());
+  }
+  LOG(kInfo, "rqlited") << "HTTP server started";
+  return base::Status::Ok();
+}
+
+base::Status Node::Impl::OpenStore() {
+  store::StoreDeps deps;
+  deps.clock = &clock_;
+  deps.apply = apply_.get();
+  deps.log = raft_.get();
+  deps.read = read_.get();
+  deps.released_reads = released_reads_.get();
+  deps.transport = inter_node_->transport();
+  InterNode* in = inter_node_.get();
+  deps.on_peer = [in](raft::NodeId id, const std::string& addr) { in->OnPeer(id, addr); };
+  store::StoreConfig sc = MakeStoreConfig(config_, build_, http_->adv_addr());
+  raft_tick_interval_ = std::chrono::nanoseconds(sc.raft_tick_ns);
+  auto opened = store::Store::Open(sc, deps);
+  if (!opened.ok()) return base::Unavailable(opened.status().message());
+  store_ = std::move(opened).value();
+  const std::string api_url = sc.api_url;
+  const std::string version = build_.version;
+  const std::string id = config_.node_id;
+  store::Store* st = store_.get();
+  cluster::NodeMetaFn meta = [st, api_url, version, id] {
+    return cluster::NodeMeta{api_url, CommitIndexOf(*st), version, id};
+  };
+  inter_node_->Start(store_.get(), meta, credentials_.get());
+  cluster::ClusterDatabaseOptions co;
+  co.self_id = config_.node_id;
+  co.self_raft_addr = config_.raft_adv_addr;
+  co.temp_dir = config_.data_path;
+  cluster_db_ = std::make_unique<cluster::ClusterDatabase>(store_.get(), inter_node_->client(),
+                                                           meta, &clock_, co);
+  asio::post(tick_strand_, [this] {
+    raft_tick_.expires_at(asio::steady_timer::clock_type::now());
+    ScheduleRaftTick();
+    ScheduleTick();
+  });
+  return base::Status::Ok();
+}
+
+base::Status Node::Impl::Start() {
   if (!config_.auth_file.empty()) {  // rqlite: log.Fatalf("failed to get credential store: ...")
     auto loaded = auth::CredentialStore::Load(config_.auth_file);
     if (!loaded.ok()) {
@@ -186,57 +299,72 @@ base::Status Node::Impl::Start(const BuildInfo& build) {
   }
   RQ_RETURN_IF_ERROR(CreateDirectories(config_.data_path));
   apply_ = std::make_unique<base::SerialExecutor>("apply");
-  log_ = std::make_unique<base::SerialExecutor>("log");
+  raft_ = std::make_unique<base::SerialExecutor>("raft");
   read_ = std::make_unique<base::InlineExecutor>();
+  released_reads_ = std::make_unique<base::ThreadPool>("read", 2);
   StartIoThreads();
 
-  raft_listener_ = std::make_unique<net::Listener>(io_);
-  if (base::Status s = raft_listener_->Listen(config_.raft_addr); !s.ok()) {
+  InterNodeOptions in;
+  in.self = store::NodeIdFor(config_.node_id);
+  in.bind_addr = config_.raft_addr;
+  in.connect_timeout_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.cluster_connect_timeout)
+          .count();
+  inter_node_ = std::make_unique<InterNode>(io_, in);
+  if (base::Status s = inter_node_->Listen(); !s.ok()) {
     return base::Unavailable("failed to listen on " + config_.raft_addr + ": " + s.message());
   }
-  raft_listener_->Start([](asio::ip::tcp::socket socket) {
-    boost::system::error_code ignored;
-    socket.close(ignored);
-  });
-
   // HTTP first, so /readyz and /status answer while the store opens (cli.md §4 step 5).
-  http::HttpConfig http_config = MakeHttpConfig(config_, build, &clock_);
-  http_config.credentials = credentials_.get();
-  http_ = std::make_unique<http::Server>(io_, pending_, std::move(http_config));
-  if (base::Status s = http_->Start(); !s.ok()) {
-    return base::Unavailable("failed to start HTTP server: " + s.message());
+  RQ_RETURN_IF_ERROR(StartHttp());
+  if (base::Status s = OpenStore(); !s.ok()) {
+    // Formation refusals are rqlite's own fatal lines; everything else names the store.
+    if (s.message().find("cannot create a new non-voting node") == 0) return s;
+    return base::Unavailable("failed to open store: " + s.message());
   }
-  LOG(kInfo, "rqlited") << "HTTP server started";
-
-  store::StoreDeps deps;
-  deps.clock = &clock_;
-  deps.apply = apply_.get();
-  deps.log = log_.get();
-  deps.read = read_.get();
-  auto opened = store::Store::Open(MakeStoreConfig(config_, build, http_->adv_addr()), deps);
-  if (!opened.ok()) return base::Unavailable("failed to open store: " + opened.status().message());
-  store_ = std::move(opened).value();
-  pending_.Attach(store_.get());
-  asio::post(tick_strand_, [this] { ScheduleTick(); });
+  creds_ = CredentialsFor(config_, credentials_.get());
+  InterNode* inter = inter_node_.get();
+  RQ_RETURN_IF_ERROR(FormCluster(config_, *store_, *inter->client(), creds_,
+                                 [inter](const std::string& id, const std::string& addr) {
+                                   inter->OnPeer(store::NodeIdFor(id), addr);
+                                 }));
+  pending_.Attach(cluster_db_.get());
   return base::Status::Ok();
+}
+
+// Graceful-shutdown steps of a cluster member (cli.md §4): self-removal, then leadership
+// transfer. Errors are logged; a failed self-removal is fatal (exit 1) in rqlite, here it is
+// logged and shutdown continues (the process still exits 0 — see DESIGN.md).
+void Node::Impl::LeaveCluster() {
+  if (config_.raft_cluster_remove_shutdown) {
+    LOG(kInfo, "rqlited") << "initiating removal of this node from cluster before shutdown";
+    base::Status s = RemoveSelf(config_, *store_, *inter_node_->client(), creds_);
+    if (s.ok()) {
+      LOG(kInfo, "rqlited") << "removed this node successfully from cluster before shutdown";
+    } else {
+      LOG(kError, "rqlited") << "failed to remove this node from cluster before shutdown: "
+                             << s.message();
+    }
+  }
+  if (config_.raft_shutdown_stepdown) StepdownIfLeader(config_, *store_);
 }
 
 void Node::Impl::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (http_) http_->Stop();
-  if (raft_listener_) raft_listener_->Close();
-  asio::post(tick_strand_, [this] {
-    tick_stopped_ = true;
-    tick_.cancel();
-  });
+  if (store_) LeaveCluster();
+  if (inter_node_) inter_node_->CloseService();
+  StopTimers();
+  if (inter_node_) inter_node_->Close();
   if (store_) store_->Close();
   JoinIoThreads();
+  cluster_db_.reset();
   store_.reset();
   http_.reset();
-  raft_listener_.reset();
+  inter_node_.reset();
+  released_reads_.reset();
   read_.reset();
-  log_.reset();
+  raft_.reset();
   apply_.reset();
 }
 
@@ -249,8 +377,8 @@ void Node::Stop() { impl_->Stop(); }
 std::string Node::http_adv_addr() const { return impl_->http_adv_addr(); }
 
 base::Result<std::unique_ptr<Node>> Node::Start(const Config& config, const BuildInfo& build) {
-  auto impl = std::make_unique<Impl>(config);
-  if (base::Status s = impl->Start(build); !s.ok()) {
+  auto impl = std::make_unique<Impl>(config, build);
+  if (base::Status s = impl->Start(); !s.ok()) {
     impl->Stop();
     return s;
   }

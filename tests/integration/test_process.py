@@ -80,8 +80,11 @@ class FlagsTest(unittest.TestCase):
                 (["-disco-mode", "zk"], "disco mode must be one of consul-kv, etcd-kv, dns, or "
                                         "dns-srv"),
                 (["-raft-reap-node-timeout", "0s"], "-raft-reap-node-timeout must be greater than 0"),
-                (["-join", "127.0.0.1:4999"], "-join is not supported yet"),
-                (["-raft-non-voter"], "-raft-non-voter is not supported yet"),
+                (["-raft-non-voter", "-bootstrap-expect", "3"],
+                 "bootstrapping only applicable to voting nodes"),
+                (["-join", "127.0.0.1:4999:1"], "127.0.0.1:4999:1 is an invalid join address"),
+                (["-node-cert", "/etc/hostname", "-node-key", "/etc/hostname"],
+                 "-node-cert is not supported yet"),
                 (["-cdc-config", "stdout"], "-cdc-config is not supported yet")]:
             code, _, err = run_rqlited(args + [d])
             self.assertEqual((code, err), (1, "fatal: " + msg + "\n"), args)
