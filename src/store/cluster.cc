@@ -72,6 +72,7 @@ base::Status StoreImpl::OpenReplica(fs::FileSystem* fs,
   RQ_RETURN_IF_ERROR(ConvertLegacyLog(fs));
   const std::string raft_dir = config_.dir + "/raft";
   RQ_RETURN_IF_ERROR(fs->CreateDir(raft_dir));
+  RQ_RETURN_IF_ERROR(RecoverFromPeersJson(fs));
   members_ = std::make_unique<Members>(fs, raft_dir + "/members");
   RQ_RETURN_IF_ERROR(members_->Load());
   if (deps_.on_peer) {

@@ -41,6 +41,11 @@ raft::NodeId NodeIdFor(std::string_view node_id);
 std::string EncodeMember(const Member& m);
 base::Result<Member> DecodeMember(std::string_view context);
 
+// Parses and validates <data>/raft/peers.json (cluster-semantics.md §14):
+// [{"id":"1","address":"host:4002","non_voter":false}, ...] — non-empty unique ids and
+// addresses, host:port without "://", at least one voter.
+base::Result<std::vector<Member>> ParsePeersJson(std::string_view json);
+
 class Members {
  public:
   // `path` is the persistence file; fs borrowed (outlives this object).

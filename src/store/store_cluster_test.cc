@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <set>
@@ -504,6 +505,60 @@ TEST_F(StoreClusterTest, ConvertsPreRaftSingleNodeLog) {
   Stop("solo");
   Start("solo", c);
   EXPECT_EQ(Count("solo", "SELECT sum(x) FROM t"), 8);
+}
+
+TEST(PeersJsonTest, Validation) {
+  auto ok = ParsePeersJson(
+      R"([{"id":"1","address":"10.1.0.1:4002"},{"id":"2","address":"h:4002","non_voter":true}])");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_TRUE((*ok)[0].voter);
+  EXPECT_FALSE((*ok)[1].voter);
+  for (const char* bad : {R"({"id":"1"})", R"([{"id":"","address":"h:1"}])",
+                          R"([{"id":"1","address":"http://h:1"}])",
+                          R"([{"id":"1","address":"h"}])",
+                          R"([{"id":"1","address":"h:1"},{"id":"1","address":"g:1"}])",
+                          R"([{"id":"1","address":"h:1"},{"id":"2","address":"h:1"}])",
+                          R"([{"id":"1","address":"h:1","non_voter":true}])", "[", "[]"}) {
+    EXPECT_FALSE(ParsePeersJson(bad).ok()) << bad;
+  }
+}
+
+TEST_F(StoreClusterTest, PeersJsonRecoversAfterQuorumLoss) {
+  Form({"n1", "n2", "n3"});
+  ASSERT_TRUE(Exec("n1", {"CREATE TABLE t(x)", "INSERT INTO t VALUES(5)"}).status.ok());
+  ASSERT_TRUE(Eventually([&] { return Count("n2", "SELECT count(*) FROM t") == 1; }));
+  // n1 and n3 are lost for good; n2 alone cannot elect a leader.
+  for (const char* id : {"n1", "n2", "n3"}) Stop(id);
+  Start("n2", Config("n2"));
+  EXPECT_FALSE(S("n2")->Ready());
+  Stop("n2");
+  {
+    std::ofstream f(dir_ + "/n2/raft/peers.json");
+    f << R"([{"id":"n2","address":"addr-n2"}])";
+  }
+  // Recovery needs a valid file: "addr-n2" is not host:port.
+  auto bad = Open("n2", Config("n2"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("is not host:port"), std::string::npos);
+  {
+    std::ofstream f(dir_ + "/n2/raft/peers.json");
+    f << R"([{"id":"n2","address":"addr-n2:4002"}])";
+  }
+  Start("n2", Config("n2"));
+  ASSERT_TRUE(Eventually([&] { return S("n2")->Leader().id == "n2"; }));
+  EXPECT_EQ(Count("n2", "SELECT sum(x) FROM t"), 5);
+  ASSERT_TRUE(Exec("n2", {"INSERT INTO t VALUES(1)"}).status.ok());
+  auto nodes = S("n2")->Nodes(true);
+  ASSERT_EQ(nodes.size(), 1u);
+  EXPECT_EQ(nodes[0].id, "n2");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/n2/raft/peers.json"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/n2/raft/peers.info"));
+  // The recovered configuration persists across a restart.
+  Stop("n2");
+  Start("n2", Config("n2"));
+  ASSERT_TRUE(Eventually([&] { return S("n2")->Ready(); }));
+  EXPECT_EQ(Count("n2", "SELECT sum(x) FROM t"), 6);
 }
 
 }  // namespace

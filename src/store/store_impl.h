@@ -119,6 +119,7 @@ class StoreImpl final : public Store, public replica::Applier {
   base::Status OpenReplica(fs::FileSystem* fs,
                            const std::function<uint64_t(uint64_t, uint64_t)>& resolve);
   base::Status ConvertLegacyLog(fs::FileSystem* fs);
+  base::Status RecoverFromPeersJson(fs::FileSystem* fs);  // recovery.cc (§14)
   void OnMembership(const raft::ConfChange& cc);  // apply executor
   base::Status ChangeMembershipSync(const raft::ConfChange& cc);
   base::Status LeaderError() const;  // kNotLeader, or kNoLeader when no leader is known
