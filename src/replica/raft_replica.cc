@@ -574,6 +574,7 @@ bool RaftReplica::PrepareSnapshot(raft::Message& m, std::string* path) {
   auto term = log_->Term(img->index);
   if (!term.ok()) return false;
   m.snapshot = raft::SnapshotMeta{img->index, *term, node_->conf()};
+  m.context = std::move(img->context);
   *path = img->path;
   LOG(kInfo, "replica") << "streaming snapshot " << img->index << " to " << m.to;
   return true;
@@ -584,7 +585,8 @@ bool RaftReplica::PrepareSnapshot(raft::Message& m, std::string* path) {
 void RaftReplica::InstallSnapshot(const raft::SnapshotMeta& meta, Batch& out) {
   auto it = incoming_.find(meta.index);
   CHECK(it != incoming_.end()) << "snapshot " << meta.index << " accepted without its image";
-  base::Status st = applier_->AdoptImage(it->second.path, it->second.size, it->second.crc, meta);
+  base::Status st = applier_->AdoptImage(it->second.path, it->second.size, it->second.crc, meta,
+                                         it->second.m.context);
   CHECK(st.ok()) << "adopting snapshot " << meta.index << ": " << st.ToString();
   incoming_.erase(it);
   CHECK_OK(log_->SetSnapshot(meta));  // also syncs everything buffered so far

@@ -37,6 +37,7 @@ struct Committed {
 struct SnapshotImage {
   std::string path;
   uint64_t index = 0;
+  std::string context;  // opaque bytes sent along (the store's member addresses) to AdoptImage
 };
 
 class Applier {
@@ -54,9 +55,11 @@ class Applier {
   }
   // AdoptImage (raft executor): make the image received at `path` (size bytes, CRC-32C `crc`,
   // both checked by the transport) durable as the snapshot at meta.index; the file is moved.
-  // Called BEFORE the log records the snapshot, so a crash in between finds the image.
+  // `context` is the leader's SnapshotImage::context. Called BEFORE the log records the
+  // snapshot, so a crash in between finds the image.
   virtual base::Status AdoptImage(const std::string& /*path*/, uint64_t /*size*/,
-                                  uint32_t /*crc*/, const raft::SnapshotMeta& /*meta*/) {
+                                  uint32_t /*crc*/, const raft::SnapshotMeta& /*meta*/,
+                                  const std::string& /*context*/) {
     return base::Unsupported("snapshots not supported");
   }
   // RestoreImage (apply executor): replace the state machine with the adopted snapshot

@@ -172,11 +172,14 @@ base::Result<replica::SnapshotImage> StoreImpl::LatestImage() {
     StartImage();  // a follower needs one: make it now; raft asks again later
     return base::NotFound("no snapshot image yet (creating one)");
   }
-  return replica::SnapshotImage{snapshots_->ImagePath(latest->index), latest->index};
+  // The member addresses travel with the image: a follower restored from it may not have seen
+  // the ConfChange entries (in the compacted range) that named them.
+  return replica::SnapshotImage{snapshots_->ImagePath(latest->index), latest->index,
+                                members_->Encode()};
 }
 
 base::Status StoreImpl::AdoptImage(const std::string& path, uint64_t size, uint32_t crc,
-                                   const raft::SnapshotMeta& meta) {
+                                   const raft::SnapshotMeta& meta, const std::string& context) {
   if (!snapshots_) return base::Unsupported("no snapshot store");
   snapshot::Meta m;
   m.index = meta.index;
@@ -187,6 +190,26 @@ base::Status StoreImpl::AdoptImage(const std::string& path, uint64_t size, uint3
   m.crc = crc;
   RQ_RETURN_IF_ERROR(snapshots_->Import(path, m, /*verify=*/false));  // the transport checked it
   snapshots_->Reap(kKeepSnapshots);
+  if (!context.empty()) RQ_RETURN_IF_ERROR(RestoreMembers(context));
+  return base::Status::Ok();
+}
+
+// Replaces the member table with the leader's (sent with a snapshot) and tells the server about
+// every address that appeared, changed or disappeared.
+base::Status StoreImpl::RestoreMembers(const std::string& encoded) {
+  const auto before = members_->All();
+  RQ_RETURN_IF_ERROR(members_->Restore(encoded));
+  const auto after = members_->All();
+  if (!deps_.on_peer) return base::Status::Ok();
+  for (const auto& [id, m] : after) {
+    auto it = before.find(id);
+    if (id != self_ && (it == before.end() || it->second.raft_addr != m.raft_addr)) {
+      deps_.on_peer(id, m.raft_addr);
+    }
+  }
+  for (const auto& [id, m] : before) {
+    if (id != self_ && after.count(id) == 0) deps_.on_peer(id, "");
+  }
   return base::Status::Ok();
 }
 

@@ -72,11 +72,14 @@ class Net {
     uint64_t size = 0;
     uint32_t crc = 0;
     if (!snapshot::ChecksumFile(dst, &size, &crc).ok()) return false;
-    snapshots_sent_++;
+    sent_to_[m.to]++;
     it->second.handler->OnSnapshot(std::move(m), dst, size, crc);
     return true;
   }
-  std::atomic<int> snapshots_sent_{0};
+  int SentTo(raft::NodeId id) {
+    std::lock_guard<std::mutex> l(mu_);
+    return sent_to_[id];
+  }
 
  private:
   struct Node {
@@ -86,6 +89,7 @@ class Net {
   std::mutex mu_;
   std::map<raft::NodeId, Node> nodes_;
   std::set<raft::NodeId> isolated_;
+  std::map<raft::NodeId, int> sent_to_;  // snapshots delivered, by receiver
   uint64_t seq_ = 0;
 };
 
@@ -259,7 +263,13 @@ TEST_F(StoreSnapshotTest, IsolatedFollowerCatchesUpFromSnapshotThenRestartRebuil
   // n3 misses many entries; the leader snapshots and compacts its log beyond n3's position.
   net_.Isolate(NodeIdFor("n3"), true);
   const std::string n3_before = State("n3");
-  for (int round = 0; round < 6; ++round) Write("n1", 100, 1000 + round * 100);
+  for (int round = 0; round < 3; ++round) Write("n1", 100, 1000 + round * 100);
+  // A member joins meanwhile: its ConfChange ends up in the range n3 only gets as a snapshot.
+  StoreConfig c4 = Config("n4");
+  c4.join = true;
+  Start("n4", c4);
+  ASSERT_TRUE(S("n1")->Join({"n4", c4.raft_addr, true, {}}).ok());
+  for (int round = 3; round < 6; ++round) Write("n1", 100, 1000 + round * 100);
   int extra = 0;
   ASSERT_TRUE(Eventually([&] {
     Write("n1", 1, 9000 + extra++);  // images are rate-limited: applies retry the deferred one
@@ -267,18 +277,25 @@ TEST_F(StoreSnapshotTest, IsolatedFollowerCatchesUpFromSnapshotThenRestartRebuil
   }));
   Write("n1", 10, 5000);  // later entries, after the image
   EXPECT_EQ(State("n3"), n3_before);
-  EXPECT_EQ(net_.snapshots_sent_.load(), 0);
+  EXPECT_EQ(net_.SentTo(NodeIdFor("n3")), 0);
 
   net_.Isolate(NodeIdFor("n3"), false);
   ASSERT_TRUE(Eventually([&] { return State("n3") == State("n1"); }))
       << "n1 " << State("n1") << " n3 " << State("n3");
   EXPECT_EQ(State("n2"), State("n1"));
-  EXPECT_GE(net_.snapshots_sent_.load(), 1);
+  ASSERT_TRUE(Eventually([&] { return State("n4") == State("n1"); }));
+  EXPECT_GE(net_.SentTo(NodeIdFor("n3")), 1);
+  // The member table travelled with the image: n3 knows n4's address.
+  bool knows_n4 = false;
+  for (const api::NodeInfo& ni : S("n3")->Nodes(true)) {
+    if (ni.id == "n4") knows_n4 = ni.raft_addr == "addr-n4";
+  }
+  EXPECT_TRUE(knows_n4);
   // n3 adopted the leader's image: a snapshot with a Raft term (local images have term 0).
   const snapshot::Meta adopted = Newest("n3");
   EXPECT_GT(adopted.term, 0u);
   EXPECT_GT(adopted.index, 500u);
-  EXPECT_EQ(adopted.voters.size(), 3u);
+  EXPECT_EQ(adopted.voters.size(), 4u);
   // Replication continues normally after the install.
   Write("n1", 10, 6000);
   ASSERT_TRUE(Eventually([&] { return State("n3") == State("n1"); }));

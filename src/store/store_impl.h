@@ -100,7 +100,7 @@ class StoreImpl final : public Store, public replica::Applier {
   // replica::Applier snapshot hooks (store/snapshot.cc; threads as documented in replica.h).
   base::Result<replica::SnapshotImage> LatestImage() override;
   base::Status AdoptImage(const std::string& path, uint64_t size, uint32_t crc,
-                          const raft::SnapshotMeta& meta) override;
+                          const raft::SnapshotMeta& meta, const std::string& context) override;
   base::Status RestoreImage(const raft::SnapshotMeta& meta) override;
 
  private:
@@ -199,6 +199,7 @@ class StoreImpl final : public Store, public replica::Applier {
   void MaybeStartImage();                       // apply executor: a deferred image, when due
   bool image_wanted_ = false;                   // apply executor
   void StartUserImage(uint64_t trailing_logs);  // apply executor: POST /snapshot
+  base::Status RestoreMembers(const std::string& encoded);  // raft executor (AdoptImage)
   std::atomic<uint64_t> image_trailing_{0};     // next image keeps this many entries (0: config)
   std::unique_ptr<snapshot::SnapshotStore> snapshots_;
   std::atomic<bool> image_busy_{false};
