@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 
@@ -21,8 +22,10 @@ namespace store {
 namespace {
 
 constexpr int kKeepSnapshots = 2;
-// Automatic images are made at most this often (each one copies the whole database).
+// Automatic images are made at most this often, and at most 1/kImageCostShare of the time
+// (each one copies the whole database: a 1 s image waits 10 s for the next one).
 constexpr int64_t kMinImageIntervalNs = 2'000'000'000;
+constexpr int64_t kImageCostShare = 10;
 // Databases up to this size get a full PRAGMA quick_check at start-up; larger ones only the
 // header and size checks (a full check of a 2 GB file would delay every restart).
 constexpr uint64_t kQuickCheckMaxBytes = 256ull << 20;
@@ -107,7 +110,8 @@ void StoreImpl::MaybeStartImage() {
   if (!image_wanted_ || image_busy_.load()) return;
   const int64_t now = deps_.clock->MonotonicNanos();
   const int64_t last = last_image_mono_ns_.load();
-  if (last != 0 && now - last < kMinImageIntervalNs) return;  // rate limit: retried later
+  const int64_t gap = std::max(kMinImageIntervalNs, kImageCostShare * image_cost_ns_.load());
+  if (last != 0 && now - last < gap) return;  // rate limit: retried on a later apply
   image_wanted_ = false;
   StartImage();
 }
@@ -131,6 +135,7 @@ void StoreImpl::StartImage() {
   if (!snapshots_ || closed_.load() || image_busy_.exchange(true)) return;
   reads_in_flight_++;  // Close() waits for it
   deps_.read->Post([this] {
+    const int64_t start = deps_.clock->MonotonicNanos();
     auto meta = snapshots_->Create(db_path(), [this](sqlite::Conn& img) -> base::Result<uint64_t> {
       RQ_ASSIGN_OR_RETURN(std::string v, img.QueryString("PRAGMA application_id"));
       const uint64_t low32 = static_cast<uint32_t>(std::stoll(v));
@@ -157,6 +162,7 @@ void StoreImpl::StartImage() {
       LOG(kWarn, "store") << "snapshot image failed: " << meta.status().ToString();
     }
     last_image_mono_ns_ = deps_.clock->MonotonicNanos();
+    image_cost_ns_ = last_image_mono_ns_.load() - start;
     image_busy_ = false;
     if (--reads_in_flight_ == 0) {
       std::lock_guard<std::mutex> lock(close_mu_);

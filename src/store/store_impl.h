@@ -204,6 +204,7 @@ class StoreImpl final : public Store, public replica::Applier {
   std::unique_ptr<snapshot::SnapshotStore> snapshots_;
   std::atomic<bool> image_busy_{false};
   std::atomic<int64_t> last_image_mono_ns_{0};
+  std::atomic<int64_t> image_cost_ns_{0};  // how long the last image took to make
   std::atomic<uint64_t> n_executes_{0}, n_queries_{0}, n_requests_{0}, n_snapshots_{0};
   std::mutex close_mu_;
   std::condition_variable close_cv_;
