@@ -59,11 +59,11 @@ void InterNode::OnPeer(raft::NodeId id, const std::string& raft_addr) {
 void InterNode::Start(store::Store* store, cluster::NodeMetaFn meta_fn,
                       const auth::CredentialStore* credentials) {
   transport_->Start(store->transport_handler());
-  // The service's synchronous calls run inline on the io thread for now: with a blocking
-  // executor, cluster::Service's RunBlocking crashes (double free of the captured request,
-  // seen with GCC 12 coroutines) — see DESIGN.md.
+  // Join/Remove/Stepdown/Backup block until a commit: never on an io thread, which the
+  // transport needs to deliver that very commit.
+  blocking_ = std::make_unique<base::ThreadPool>("cluster-svc", 2);
   service_ = std::make_unique<cluster::Service>(io_, store, std::move(meta_fn), credentials,
-                                                nullptr);
+                                                blocking_.get());
   mux_->Register(kServiceRaft, transport::RaftConnectionHandler(transport_.get()));
   mux_->Register(kServiceSnapshot, transport::SnapshotConnectionHandler(transport_.get()));
   cluster::Service* svc = service_.get();

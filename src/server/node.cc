@@ -310,6 +310,7 @@ base::Status Node::Impl::Start() {
   in.connect_timeout_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.cluster_connect_timeout)
           .count();
+  in.snapshot_dir = config_.data_path + "/snapshots";  // the store's snapshot store
   inter_node_ = std::make_unique<InterNode>(io_, in);
   if (base::Status s = inter_node_->Listen(); !s.ok()) {
     return base::Unavailable("failed to listen on " + config_.raft_addr + ": " + s.message());
