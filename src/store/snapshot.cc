@@ -3,8 +3,8 @@
 // AdoptImage, RestoreImage), log compaction behind images, and start-up repair (a missing or
 // damaged database file is rebuilt from the newest verified image + the log).
 //
-// Threads: images are made on the read executor (VACUUM INTO from a read connection: the
-// writer keeps applying); LatestImage/AdoptImage run on the raft executor; RestoreImage on the
+// Threads: images are made on StoreDeps::released_reads (a real pool; VACUUM INTO from a read
+// connection: the writer keeps applying); LatestImage/AdoptImage run on the raft executor; RestoreImage on the
 // apply executor; OpenSnapshots/ReconcileWithLog on the opening thread inside Init.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,7 +134,10 @@ void StoreImpl::StartUserImage(uint64_t trailing_logs) {
 void StoreImpl::StartImage() {
   if (!snapshots_ || closed_.load() || image_busy_.exchange(true)) return;
   reads_in_flight_++;  // Close() waits for it
-  deps_.read->Post([this] {
+  // A real thread, never inline (server/'s `read` executor is inline): images take a while and
+  // StartImage is called on the apply and raft executors.
+  base::Executor* exec = deps_.released_reads != nullptr ? deps_.released_reads : deps_.read;
+  exec->Post([this] {
     const int64_t start = deps_.clock->MonotonicNanos();
     auto meta = snapshots_->Create(db_path(), [this](sqlite::Conn& img) -> base::Result<uint64_t> {
       RQ_ASSIGN_OR_RETURN(std::string v, img.QueryString("PRAGMA application_id"));
