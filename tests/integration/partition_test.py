@@ -107,18 +107,22 @@ class Net:
         run(*inside, "ip", "link", "set", "eth0", "up")
         run(*inside, "ip", "link", "set", "lo", "up")
 
-    def isolate(self, i):
-        """Drops all traffic between node i and every other node, inside node i's namespace
-        (the bridge address, i.e. this test, still reaches it)."""
-        for j in range(self.n):
-            if j != i:
-                run("ip", "netns", "exec", self.ns(i), "iptables", "-A", "INPUT", "-s",
-                    self.ip(j), "-j", "DROP")
-                run("ip", "netns", "exec", self.ns(i), "iptables", "-A", "OUTPUT", "-d",
-                    self.ip(j), "-j", "DROP")
+    def isolate(self, group):
+        """Drops all traffic between the nodes in `group` (an index or a list of indexes) and
+        every node outside it, inside the group's namespaces (the bridge address, i.e. this
+        test, still reaches every node; nodes inside the group still reach each other)."""
+        group = [group] if isinstance(group, int) else list(group)
+        for i in group:
+            for j in range(self.n):
+                if j not in group:
+                    run("ip", "netns", "exec", self.ns(i), "iptables", "-A", "INPUT", "-s",
+                        self.ip(j), "-j", "DROP")
+                    run("ip", "netns", "exec", self.ns(i), "iptables", "-A", "OUTPUT", "-d",
+                        self.ip(j), "-j", "DROP")
 
-    def heal(self, i):
-        run("ip", "netns", "exec", self.ns(i), "iptables", "-F")
+    def heal(self, group):
+        for i in ([group] if isinstance(group, int) else group):
+            run("ip", "netns", "exec", self.ns(i), "iptables", "-F")
 
     def destroy(self):
         for ns in self.namespaces:  # deleting a namespace deletes its veth pair
@@ -182,7 +186,8 @@ def acknowledged(resp):
     return "error" not in js and all("error" not in r for r in js.get("results", [{}]))
 
 
-class PartitionTest(unittest.TestCase):
+class PartitionBase(unittest.TestCase):
+    """Set-up (network + cluster) and the shared assertions; test cases live in subclasses."""
     SIZE = 3
 
     def setUp(self):
@@ -214,8 +219,9 @@ class PartitionTest(unittest.TestCase):
         q = urllib.parse.quote("SELECT COUNT(*) FROM t")
         return self.try_request(node, "GET", "/db/query?level=%s&q=%s%s" % (level, q, extra))
 
-    def check_minority(self, minority, majority):
-        """The assertions made while `minority` is cut off from `majority`."""
+    def check_minority(self, minority, majority, first_id=1):
+        """The assertions made while `minority` is cut off from `majority`; the majority's
+        writes use ids from `first_id` on."""
         # Writes: none acknowledged, and none visible on the majority side.
         for k in range(3):
             marker = 1_000_000 + k
@@ -237,7 +243,9 @@ class PartitionTest(unittest.TestCase):
         # The majority keeps a leader and keeps serving writes.
         new_leader = self.cluster.leader(timeout=30, among=majority)
         self.assertIn(new_leader, majority)
-        load = WriteLoad(majority, table="t", threads=2, timeout=10).start()
+        load = WriteLoad(majority, table="t", threads=2, timeout=10)
+        load._next = first_id - 1  # the harness numbers ids from _next + 1
+        load.start()
         try:
             wait_until(lambda: load.acked_count() >= 100, 30,
                        what="100 writes acknowledged by the majority")
@@ -253,9 +261,10 @@ class PartitionTest(unittest.TestCase):
         self.assertTrue(acked <= ids_on(new_leader, "t"))
         return acked | {0}
 
-    def heal_and_check(self, minority_index, acked):
-        self.net.heal(minority_index)
-        minority = self.cluster.nodes[minority_index]
+    def heal_and_check(self, minority_indexes, acked):
+        self.net.heal(minority_indexes)
+        minority_indexes = ([minority_indexes] if isinstance(minority_indexes, int)
+                            else minority_indexes)
         for n in self.cluster.nodes:
             wait_until(lambda: acked <= ids_on(n, "t"), HEAL_TIMEOUT_S, interval=0.1,
                        what="every acknowledged write on %s after the heal" % n.name)
@@ -266,8 +275,15 @@ class PartitionTest(unittest.TestCase):
         self.assertTrue(acknowledged(r), r)
         total = r.json()["results"][0]["values"][0][0]
         self.cluster.wait_value("SELECT COUNT(*) FROM t", total, timeout=HEAL_TIMEOUT_S)
-        wait_until(lambda: acknowledged(self.read(minority, "none", "&freshness=1s")),
-                   HEAL_TIMEOUT_S, interval=0.1, what="fresh reads on the healed node")
+        for i in minority_indexes:
+            minority = self.cluster.nodes[i]
+            wait_until(lambda: acknowledged(self.read(minority, "none", "&freshness=1s")),
+                       HEAL_TIMEOUT_S, interval=0.1, what="fresh reads on healed %s" % minority.name)
+
+
+
+class PartitionTest(PartitionBase):
+    SIZE = 3
 
     def test_follower_cut_off(self):
         leader = self.cluster.leader()
@@ -295,6 +311,27 @@ class PartitionTest(unittest.TestCase):
         self.heal_and_check(i, acked)
         print("\n  [measured] leader cut off -> new leader agreed by the majority: %.3f s"
               % elected_s)
+
+
+class FiveNodePartitionTest(PartitionBase):
+    """5 voters split 2 | 3: the old leader and one follower on the minority side (they still
+    reach each other, yet cannot form a quorum); the three others elect a leader and serve."""
+    SIZE = 5
+
+    def test_leader_and_follower_cut_off(self):
+        old = self.cluster.leader()
+        other = self.cluster.followers(old)[0]
+        group = [self.cluster.nodes.index(old), self.cluster.nodes.index(other)]
+        self.net.isolate(group)
+        majority = [n for n in self.cluster.nodes if n not in (old, other)]
+        new_leader = self.cluster.leader(timeout=30, among=majority)
+        self.assertNotIn(new_leader, (old, other))
+        for n in (old, other):
+            wait_until(lambda: n.raft_state() not in ("Leader", None), 30, interval=0.1,
+                       what="no leader on the minority side (%s)" % n.name)
+        acked = self.check_minority(old, majority)
+        acked |= self.check_minority(other, majority, first_id=100_000)
+        self.heal_and_check(group, acked)
 
 
 if __name__ == "__main__":
