@@ -107,6 +107,24 @@ def profile(args, out_dir):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def single_node_reference(args, add):
+    """The same insert load against ONE rqlited node (one fdatasync per commit, no network
+    round trip): the gap to the 3-node figures is what replication costs."""
+    tmp = tempfile.mkdtemp(prefix="rqcb-one-")
+    cl = RqliteCluster(tmp, args.rqlited, size=1)
+    try:
+        cl.start()
+        for c in (1, 64):
+            r = wrk(cl.nodes[0].api_url, c, args.duration, cl.INSERT_SCRIPT, f"one{c}")
+            add("rqlited-1", f"insert ok/s, {c} conn", r["ok_rps"])
+            add("rqlited-1", f"insert p50 (us), {c} conn", r["p50_us"])
+            add("rqlited-1", f"insert p99 (us), {c} conn", r["p99_us"])
+            log(f"rqlited 1 node: insert {c} conn: {r}")
+    finally:
+        cl.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def fsync_tool():
     """build/bench/fsync_floor (bench/fsync_floor.cc, built with the project); if that build
     dir is absent, compile the same source once into build-bench/."""
@@ -146,7 +164,7 @@ def print_table(results, systems, args, loads):
 
     metrics = []
     for (sys_, m) in results:
-        if sys_ != "floor" and m not in metrics:
+        if sys_ in ("dqlite", "rqlited") and m not in metrics:
             metrics.append(m)
     print("| metric | dqlite-demo median (min–max) | rqlited median (min–max) | rqlited / dqlite |")
     print("|---|---|---|---|")
@@ -154,11 +172,13 @@ def print_table(results, systems, args, loads):
         dq, rq = med.get(("dqlite", m)), med.get(("rqlited", m))
         ratio = f"{rq / dq:.2f}×" if dq and rq is not None and dq > 0 else "—"
         print(f"| {m} | {cell(('dqlite', m))} | {cell(('rqlited', m))} | {ratio} |")
-    print("\n| floor, same run | median (min–max) |")
+    print("\n| reference, same run | median (min–max) |")
     print("|---|---|")
     for (sys_, m) in results:
         if sys_ == "floor":
             print(f"| {m} | {cell((sys_, m))} |")
+        elif sys_ == "rqlited-1":
+            print(f"| rqlited, 1 node: {m} | {cell((sys_, m))} |")
     floor = med.get(("floor", "fdatasync p50 (us), all samples"))
     rq_p50 = med.get(("rqlited", "insert p50 (us), 1 conn"))
     if floor and rq_p50:
@@ -203,6 +223,8 @@ def main():
                     add(name, "engine only: dqlite-benchmark kvwrite p50 (us), 1 worker",
                         e["p50_us"])
                     log(f"dqlite-benchmark kvwrite: {e}")
+                if name == "rqlited":
+                    single_node_reference(args, add)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         log(f"round {rnd + 1}/{args.rounds} done")

@@ -263,13 +263,14 @@ class RqliteCluster(Cluster):
     INSERT_SCRIPT = "rq_insert.lua"
     READ_SCRIPT = "rq_query.lua"
 
-    def __init__(self, tmp, binary):
+    def __init__(self, tmp, binary, size=3):
         super().__init__(tmp)
         self.binary = binary
+        self.size = size
 
     def start(self):
         first = None
-        for i in range(3):
+        for i in range(self.size):
             join = [] if first is None else ["-join", first.db_addr]
             data = os.path.join(self.tmp, f"data{i + 1}")
             node = self._start_node(i, lambda api, db: [
@@ -279,7 +280,8 @@ class RqliteCluster(Cluster):
             poll(lambda: node.alive() and
                  request("GET", node.api_url + "/readyz", timeout=1)[0] == 200,
                  60, f"rqlited node {i + 1} /readyz")
-        poll(lambda: self._voters_reachable() == 3, 60, "3 reachable rqlited voters")
+        poll(lambda: self._voters_reachable() == self.size, 60,
+             f"{self.size} reachable rqlited voters")
         status, body = request("POST", first.api_url + "/db/execute",
                                b'["CREATE TABLE bench (id INTEGER PRIMARY KEY, k TEXT, v INTEGER)"]',
                                ctype="application/json")
