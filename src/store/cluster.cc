@@ -113,8 +113,11 @@ base::Status StoreImpl::OpenReplica(fs::FileSystem* fs,
   }
   // The sole voter campaigns at once: wait (bounded) until it leads, so the first request
   // after Open does not see "not leader".
+  // (The status is published at the end of the drain that ran the bootstrap, possibly after
+  // `done` ran: a fresh bootstrap of this node alone is a sole voter too.)
   const raft::ConfState conf = replica_->GetRaftStatus().conf;
-  if (conf.voters.size() == 1 && conf.voters[0] == self_) {
+  const bool bootstrapped_alone = fresh && !config_.join && config_.bootstrap_expect == 0;
+  if (bootstrapped_alone || (conf.voters.size() == 1 && conf.voters[0] == self_)) {
     const int64_t deadline = deps_.clock->MonotonicNanos() + 5'000'000'000;
     while (!replica_->IsLeader() && deps_.clock->MonotonicNanos() < deadline) {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
