@@ -56,7 +56,9 @@ class ClusterDatabaseTest : public ::testing::Test {
   }
   static api::ExecuteRequest Insert() {
     api::ExecuteRequest r;
-    r.statements.push_back(api::Statement{.sql = "INSERT INTO t VALUES(1)"});
+    api::Statement s;
+    s.sql = "INSERT INTO t VALUES(1)";
+    r.statements.push_back(s);
     return r;
   }
 

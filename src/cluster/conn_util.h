@@ -49,17 +49,20 @@ asio::awaitable<base::Status> WriteAll(std::shared_ptr<Conn> c, const std::strin
 
 // Runs a callback-style operation and resumes the coroutine on its own executor with the
 // value the callback delivered. `start(cb)` must call `cb(T)` exactly once, on any thread.
+// (No temporaries with destructors inside the co_await expression: GCC 12 destroys them
+// twice. The initiation lambda is a named local.)
 template <typename T, typename Start>
 asio::awaitable<T> AwaitCallback(Start start) {
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
-      [start = std::move(start)](auto handler) mutable {
-        auto ex = asio::get_associated_executor(handler);
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        start([h, ex](T value) mutable {
-          asio::post(ex, [h, value = std::move(value)]() mutable { std::move(*h)(std::move(value)); });
-        });
-      },
-      asio::use_awaitable);
+  auto initiation = [start = std::move(start)](auto handler) mutable {
+    auto ex = asio::get_associated_executor(handler);
+    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+    start([h, ex](T value) mutable {
+      asio::post(ex, [h, value = std::move(value)]() mutable { std::move(*h)(std::move(value)); });
+    });
+  };
+  T result = co_await asio::async_initiate<decltype(asio::use_awaitable), void(T)>(
+      std::move(initiation), asio::use_awaitable);
+  co_return result;
 }
 
 }  // namespace cluster

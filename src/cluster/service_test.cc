@@ -94,7 +94,9 @@ TEST(ServiceTest, QueryRequestLoadRemoveStepdownNotify) {
   rows.values = {{int64_t{1}}};
   n.db.query_response.results = {rows};
   api::QueryRequest q;
-  q.statements.push_back(api::Statement{.sql = "SELECT x FROM t"});
+  api::Statement s;
+  s.sql = "SELECT x FROM t";
+  q.statements.push_back(s);
   q.level = api::Level::kStrong;
   std::promise<api::Response> pq;
   n.client.Query(n.addr, q, {}, [&](api::Response r) { pq.set_value(std::move(r)); });
@@ -119,6 +121,33 @@ TEST(ServiceTest, QueryRequestLoadRemoveStepdownNotify) {
   EXPECT_EQ(n.db.stepdowns.at(0), "node3");
   EXPECT_TRUE(n.client.NotifySync(n.addr, api::NotifyRequest{"n4", "h:4"}, {}).ok());
   EXPECT_EQ(n.db.notifies.at(0).raft_addr, "h:4");
+}
+
+TEST(ServiceTest, SynchronousCallsOnABlockingExecutor) {
+  ServiceOptions so;
+  so.backup_chunk_bytes = 100;
+  TestNode n(so, nullptr, {}, /*blocking_pool=*/true);
+  for (int i = 0; i < 50; ++i) {
+    std::string id = "node-with-a-long-enough-name-to-live-on-the-heap-" + std::to_string(i);
+    EXPECT_TRUE(n.client.RemoveSync(n.addr, id, {}).ok());
+    EXPECT_TRUE(n.client.StepdownSync(n.addr, id, i % 2 == 0, {}).ok());
+    EXPECT_TRUE(n.client.JoinSync(n.addr, {id, id + ":4002", true, {}}, {}).status.ok());
+    EXPECT_TRUE(n.client.NotifySync(n.addr, {id, id + ":4002"}, {}).ok());
+  }
+  EXPECT_EQ(n.db.removes.size(), 50u);
+  EXPECT_EQ(n.db.joins.back().raft_addr,
+            "node-with-a-long-enough-name-to-live-on-the-heap-49:4002");
+  std::string src = ::testing::TempDir() + "/cluster_blocking_backup_" + std::to_string(n.mux.port());
+  {
+    std::ofstream f(src, std::ios::binary);
+    f << std::string(1234, 'x');
+  }
+  n.db.backup_result = api::BackupFile{src, 1234};
+  std::string dst = src + ".out";
+  auto got = n.client.BackupSync(n.addr, api::BackupRequest{}, dst, {});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->size, 1234u);
+  std::remove(dst.c_str());
 }
 
 TEST(ServiceTest, JoinNotLeaderNamesTheLeader) {

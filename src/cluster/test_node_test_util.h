@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "auth/credential_store.h"
+#include "base/executor.h"
 #include "cluster/client.h"
 #include "cluster/fake_database_test_util.h"
 #include "cluster/service.h"
@@ -38,10 +39,13 @@ class IoThread {
 };
 
 struct TestNode {
+  // `blocking_pool`: run the Service's synchronous store calls on a 2-thread pool (as the
+  // server does) instead of inline on the io thread.
   explicit TestNode(ServiceOptions so = {}, const auth::CredentialStore* creds = nullptr,
-                    ClientOptions co = {})
-      : mux(server_io.io(), net::MuxOptions{}),
-        service(server_io.io(), &db, [this] { return meta; }, creds, nullptr, so),
+                    ClientOptions co = {}, bool blocking_pool = false)
+      : pool(blocking_pool ? std::make_unique<base::ThreadPool>("blocking", 2) : nullptr),
+        mux(server_io.io(), net::MuxOptions{}),
+        service(server_io.io(), &db, [this] { return meta; }, creds, pool.get(), so),
         client(client_io.io(), co) {
     mux.Register(0x02, [this](boost::asio::ip::tcp::socket s) { service.Serve(std::move(s)); });
     if (!mux.Listen("127.0.0.1:0").ok()) std::abort();
@@ -57,6 +61,7 @@ struct TestNode {
 
   FakeDatabase db;
   NodeMeta meta;
+  std::unique_ptr<base::ThreadPool> pool;
   IoThread server_io;
   IoThread client_io;
   net::Mux mux;
