@@ -31,7 +31,7 @@ class ClusterDatabaseTest : public ::testing::Test {
   explicit ClusterDatabaseTest(const auth::CredentialStore* leader_creds = nullptr)
       : leader_(ServiceOptions{}, leader_creds),
         client_(client_io_.io(), ClientOptions{}),
-        db_(&local_, &client_, [] { return NodeMeta{"http://follower:4001", 3, "v10.0.0"}; },
+        db_(&local_, &client_, [] { return NodeMeta{"http://follower:4001", 3, "v10.0.0", "f"}; },
             &clock_, Options()) {
     local_.leader = api::LeaderInfo{"l", leader_.addr, ""};
     local_.execute_response.status = base::Status(base::Code::kNotLeader, "not leader");

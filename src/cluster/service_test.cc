@@ -25,8 +25,10 @@ api::Response ExecSync(Client& c, const std::string& addr, const api::ExecuteReq
 
 api::ExecuteRequest Insert() {
   api::ExecuteRequest r;
-  r.statements.push_back(api::Statement{.sql = "INSERT INTO t VALUES(?)",
-                                        .parameters = {{"", api::Value{int64_t{5}}}}});
+  api::Statement s;
+  s.sql = "INSERT INTO t VALUES(?)";
+  s.parameters = {{"", api::Value{int64_t{5}}}};
+  r.statements.push_back(s);
   r.transaction = true;
   return r;
 }
@@ -38,6 +40,8 @@ TEST(ServiceTest, GetNodeMeta) {
   EXPECT_EQ(m->url, n.meta.url);
   EXPECT_EQ(m->commit_index, 7u);
   EXPECT_EQ(m->version, "v10.0.0");
+  EXPECT_EQ(m->node_id, n.meta.node_id);
+  EXPECT_FALSE(m->node_id.empty());
 }
 
 TEST(ServiceTest, ExecuteRoundTripAndConnectionReuse) {
@@ -154,7 +158,7 @@ TEST(ServiceTest, JoinNotLeaderNamesTheLeader) {
   TestNode n;
   n.db.membership_status = base::Status(base::Code::kNotLeader, "not leader");
   n.db.leader = api::LeaderInfo{"l", "leaderhost:4002", ""};
-  JoinReply r = n.client.JoinSync(n.addr, api::JoinRequest{"n2", "h2:4002", false}, {});
+  JoinReply r = n.client.JoinSync(n.addr, api::JoinRequest{"n2", "h2:4002", false, {}}, {});
   EXPECT_EQ(r.status.code(), base::Code::kNotLeader);
   EXPECT_EQ(r.leader_raft_addr, "leaderhost:4002");
   ASSERT_EQ(n.db.joins.size(), 1u);
@@ -182,11 +186,11 @@ TEST(ServiceTest, PermissionsUseForwardedCredentials) {
   EXPECT_EQ(pq.get_future().get().status.code(), base::Code::kPermissionDenied);
   EXPECT_TRUE(n.client.GetNodeMetaSync(n.addr, {}).ok());
   // Join: voter needs `join`; non-voter needs join-read-only/-replica (join alone is not enough).
-  EXPECT_TRUE(n.client.JoinSync(n.addr, {"a", "a:1", true}, alice).status.ok());
-  EXPECT_EQ(n.client.JoinSync(n.addr, {"a", "a:1", false}, alice).status.code(),
+  EXPECT_TRUE(n.client.JoinSync(n.addr, {"a", "a:1", true, {}}, alice).status.ok());
+  EXPECT_EQ(n.client.JoinSync(n.addr, {"a", "a:1", false, {}}, alice).status.code(),
             base::Code::kPermissionDenied);
-  EXPECT_TRUE(n.client.JoinSync(n.addr, {"r", "r:1", false}, ro).status.ok());
-  EXPECT_EQ(n.client.JoinSync(n.addr, {"r", "r:1", true}, ro).status.code(),
+  EXPECT_TRUE(n.client.JoinSync(n.addr, {"r", "r:1", false, {}}, ro).status.ok());
+  EXPECT_EQ(n.client.JoinSync(n.addr, {"r", "r:1", true, {}}, ro).status.code(),
             base::Code::kPermissionDenied);
   EXPECT_EQ(n.client.NotifySync(n.addr, {"r", "r:1"}, ro).code(), base::Code::kPermissionDenied);
   EXPECT_EQ(n.client.RemoveSync(n.addr, "x", alice).code(), base::Code::kPermissionDenied);

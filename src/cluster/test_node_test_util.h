@@ -51,7 +51,7 @@ struct TestNode {
     if (!mux.Listen("127.0.0.1:0").ok()) std::abort();
     mux.Start();
     addr = "127.0.0.1:" + std::to_string(mux.port());
-    meta = NodeMeta{"http://api-" + std::to_string(mux.port()), 7, "v10.0.0"};
+    meta = NodeMeta{"http://api-" + std::to_string(mux.port()), 7, "v10.0.0", "node-" + std::to_string(mux.port())};
   }
   ~TestNode() {
     client.Close();
