@@ -90,6 +90,7 @@ base::Result<std::unique_ptr<RaftReplica>> RaftReplica::Open(
   r->random_ = std::make_unique<base::Random>(options.seed * 0x9E3779B97F4A7C15ull +
                                               options.node_id);
   r->raft_config_ = c;
+  r->report_gate_->replica = r.get();  // shut by Close()
   r->node_ = std::make_unique<raft::Node>(c, r->log_.get(), r->random_.get());
   r->applied_ = applied;
   r->status_.id = options.node_id;
@@ -443,8 +444,10 @@ void RaftReplica::Publish(Batch& out) {
   out.messages.clear();
   for (auto& [m, path] : out.snapshots) {
     const raft::NodeId to = m.to;
-    transport_->SendSnapshot(std::move(m), std::move(path), [this, to](bool ok) {
-      Enqueue([&](Inbox& in) { in.snapshot_reports.emplace_back(to, ok); });
+    transport_->SendSnapshot(std::move(m), std::move(path), [gate = report_gate_, to](bool ok) {
+      std::lock_guard<std::mutex> lock(gate->mu);
+      if (gate->replica == nullptr) return;  // closed meanwhile
+      gate->replica->Enqueue([&](Inbox& in) { in.snapshot_reports.emplace_back(to, ok); });
     });
   }
   out.snapshots.clear();
@@ -658,6 +661,10 @@ void RaftReplica::TaskDone() {
 }
 
 void RaftReplica::Close() {
+  {
+    std::lock_guard<std::mutex> gate(report_gate_->mu);
+    report_gate_->replica = nullptr;  // no snapshot report reaches this object from now on
+  }
   std::unique_lock<std::mutex> lock(mu_);
   if (!closed_) {
     closed_ = true;

@@ -264,6 +264,13 @@ class RaftReplica final : public Replica, public TransportHandler {
   std::map<uint64_t, PendingConf> pending_conf_;         // index → membership change
   std::map<std::string, ReadIndexCallback> reads_;       // context → callback
   std::map<uint64_t, IncomingSnapshot> incoming_;        // snapshot index → received image
+  // Snapshot-stream outcomes arrive from transport threads, possibly after the replica is gone:
+  // they go through this gate, which Close() shuts.
+  struct ReportGate {
+    std::mutex mu;
+    RaftReplica* replica = nullptr;  // guarded by mu; nullptr once closed
+  };
+  std::shared_ptr<ReportGate> report_gate_ = std::make_shared<ReportGate>();
   uint64_t next_read_ctx_ = 1;
   bool leading_ = false;
   uint64_t syncs_ = 0;
