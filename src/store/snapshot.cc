@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -29,6 +30,36 @@ constexpr int64_t kImageCostShare = 10;
 // Databases up to this size get a full PRAGMA quick_check at start-up; larger ones only the
 // header and size checks (a full check of a 2 GB file would delay every restart).
 constexpr uint64_t kQuickCheckMaxBytes = 256ull << 20;
+
+// Identity of the database file's current contents: size, mtime, inode. Recorded right after a
+// checkpoint made the file complete and durable; SQLite then writes only the WAL until the next
+// checkpoint, so an unchanged fingerprint at start-up means the file is as it was then.
+std::string Fingerprint(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+}
+
+void RecordFingerprint(const std::string& db, const std::string& file) {
+  const std::string fp = Fingerprint(db);
+  if (fp.empty()) return;
+  const std::string tmp = file + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return;
+  const bool ok = std::fputs(fp.c_str(), f) >= 0;
+  if (std::fclose(f) == 0 && ok) std::rename(tmp.c_str(), file.c_str());
+}
+
+bool FingerprintMatches(const std::string& db, const std::string& file) {
+  std::FILE* f = std::fopen(file.c_str(), "r");
+  if (f == nullptr) return false;
+  char buf[128] = {0};
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const std::string fp = Fingerprint(db);
+  return !fp.empty() && std::string(buf, n) == fp;
+}
 
 void RemoveDbFiles(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
@@ -58,6 +89,11 @@ base::Status StoreImpl::OpenSnapshots() {
   RQ_ASSIGN_OR_RETURN(snapshots_, snapshot::SnapshotStore::Open(config_.dir + "/snapshots"));
   struct stat st;
   const bool exists = ::stat(db_path().c_str(), &st) == 0;
+  const std::string fp_file = config_.dir + "/db.fingerprint";
+  if (exists && FingerprintMatches(db_path(), fp_file)) {
+    LOG(kInfo, "store") << "database file unchanged since its last checkpoint: reused as is";
+    return base::Status::Ok();
+  }
   std::string why = exists ? CheckDatabaseFile(db_path()) : "missing";
   if (why.empty()) return base::Status::Ok();  // intact: reuse it, replay only the log tail
   auto latest = snapshots_->LatestVerified();
@@ -102,6 +138,7 @@ uint64_t StoreImpl::ReconcileWithLog(uint64_t first, uint64_t last, uint64_t app
 // `applied`; make an image in the background, then let the log drop entries behind it.
 void StoreImpl::CompactAfterSnapshot(uint64_t applied) {
   (void)applied;
+  RecordFingerprint(db_path(), config_.dir + "/db.fingerprint");  // the file is complete now
   image_wanted_ = true;
   MaybeStartImage();
 }
@@ -239,6 +276,7 @@ base::Status StoreImpl::RestoreImage(const raft::SnapshotMeta& meta) {
   writer_->Checkpoint(SQLITE_CHECKPOINT_TRUNCATE).IgnoreError();
   sqlite3_busy_timeout(writer_->db(), 5000);
   wal_frames_ = 0;
+  RecordFingerprint(db_path(), config_.dir + "/db.fingerprint");
   applied_index_ = meta.index;
   snapshot_index_ = meta.index;
   applied_at_unix_ns_ = deps_.clock->UnixNanos();

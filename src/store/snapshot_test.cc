@@ -313,6 +313,11 @@ TEST_F(StoreSnapshotTest, IsolatedFollowerCatchesUpFromSnapshotThenRestartRebuil
   }
   Start("n3", c3);
   ASSERT_TRUE(Eventually([&] { return State("n3") == final_state; })) << State("n3");
+  // A clean restart reuses the file: the close checkpointed it and recorded its fingerprint.
+  Stop("n3");
+  EXPECT_TRUE(std::filesystem::exists(c3.dir + "/db.fingerprint"));
+  Start("n3", c3);
+  ASSERT_TRUE(Eventually([&] { return State("n3") == final_state; })) << State("n3");
   // And with the database file gone.
   Stop("n3");
   for (const char* suffix : {"", "-wal", "-shm"}) {
