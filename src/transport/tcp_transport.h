@@ -16,7 +16,9 @@
 // Snapshots: SendSnapshot streams an image file on a dedicated connection (service byte 0x03)
 // in CRC-32C chunks with one chunk in memory; the receiver writes it to a temporary file in
 // Options::snapshot_dir and hands the checked file to TransportHandler::OnSnapshot
-// (snapshot_stream.h, docs/formats/transport.md §5).
+// (snapshot_stream.h, docs/formats/transport.md §5). Close() does not cancel a stream in
+// flight: it ends by itself (completion or timeout) and its `done` may run after Close() (the
+// replica ignores reports after its own Close); an image it delivers after Close is deleted.
 //
 // Port sharing: with net::Mux owning the -raft-addr listener, register the handlers from
 // transport/mux_handlers.h for service bytes 0x01 and 0x03 and call Start() without Listen().
