@@ -106,7 +106,7 @@ base::Status StoreImpl::DumpSql(sqlite::Conn& conn, const std::vector<std::strin
 
 base::Result<api::BackupFile> StoreImpl::Backup(const api::BackupRequest& req) {
   if (!open_) return base::Unavailable("store not open");
-  if (req.leader_only && !replica_->IsLeader()) return base::Status(base::Code::kNotLeader, "not leader");
+  if (req.leader_only && !replica_->IsLeader()) return LeaderError();
   if (req.vacuum && req.format != api::BackupFormat::kBinary) {
     return base::Internal("invalid backup format");
   }

@@ -50,6 +50,28 @@ std::string Duration(int64_t ns) {
   return std::to_string(ns) + "ns";
 }
 
+// Go's time.Duration.String(): "0s", "850ns", "1.5µs", "12.345678ms", "2.5s", "1m2.5s".
+std::string GoDuration(int64_t ns) {
+  if (ns == 0) return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  uint64_t v = ns < 0 ? uint64_t(-(ns + 1)) + 1 : uint64_t(ns);
+  auto fixed = [](uint64_t value, uint64_t unit, int digits) {
+    std::string out = std::to_string(value / unit);
+    std::string frac = std::to_string(value % unit);
+    frac.insert(0, digits - frac.size(), '0');
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    return frac.empty() ? out : out + "." + frac;
+  };
+  if (v < 1000) return sign + std::to_string(v) + "ns";
+  if (v < 1000000) return sign + fixed(v, 1000, 3) + "\u00b5s";
+  if (v < 1000000000) return sign + fixed(v, 1000000, 6) + "ms";
+  std::string out;
+  const uint64_t hours = v / 3600000000000ull, minutes = (v / 60000000000ull) % 60;
+  if (hours > 0) out += std::to_string(hours) + "h";
+  if (hours > 0 || minutes > 0) out += std::to_string(minutes) + "m";
+  return sign + out + fixed(v % 60000000000ull, 1000000000, 9) + "s";
+}
+
 }  // namespace
 
 api::Tree StoreImpl::SqliteStatus() {
@@ -121,7 +143,7 @@ api::TreeMap StoreImpl::RaftStatusTree(const replica::RaftStatus& rs, const repl
   } else if (rs.last_contact_mono_ns == 0) {
     raft["last_contact"] = "never";
   } else {
-    raft["last_contact"] = Duration(deps_.clock->MonotonicNanos() - rs.last_contact_mono_ns);
+    raft["last_contact"] = GoDuration(deps_.clock->MonotonicNanos() - rs.last_contact_mono_ns);
   }
   std::string conf = "[";
   uint64_t other_voters = 0;

@@ -375,6 +375,10 @@ void StoreImpl::Load(std::string data, api::Done done) {
 base::Status StoreImpl::Boot(std::string image) {
   if (!open_) return kNotOpen;
   if (!sqlite::IsSqliteImage(image)) return base::InvalidArgument("invalid SQLite data");
+  // http-api §7.5: the leader of a single-node cluster only (never forwarded).
+  if (!replica_->IsLeader()) return base::Status(base::Code::kNotLeader, "not leader");
+  const raft::ConfState conf = replica_->GetRaftStatus().conf;
+  if (conf.voters.size() + conf.learners.size() > 1) return base::Unavailable("not single-node");
   return RunOnApply([&] {
     RQ_RETURN_IF_ERROR(ReplaceDatabase(image));
     RQ_RETURN_IF_ERROR(RecordApplied(applied_index_.load()));

@@ -300,6 +300,18 @@ TEST_F(StoreClusterTest, ReplicatesAndFollowersRefuseLeaderWork) {
     EXPECT_EQ(nodes_["n2"]->peers.size(), 2u);
     EXPECT_EQ(nodes_["n2"]->peers[NodeIdFor("n3")], "addr-n3");
   }
+  // Backup (leader-only by default) and boot (never forwarded; single-node clusters only).
+  EXPECT_EQ(S("n2")->Backup({}).status().code(), base::Code::kNotLeader);
+  auto backup = S("n1")->Backup({});
+  ASSERT_TRUE(backup.ok()) << backup.status().ToString();
+  std::string image;
+  {
+    std::ifstream f(backup->path, std::ios::binary);
+    image.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::filesystem::remove(backup->path);
+  EXPECT_EQ(S("n2")->Boot(image).code(), base::Code::kNotLeader);
+  EXPECT_EQ(S("n1")->Boot(image).message(), "not single-node");
   // Join rules (§2.2): same id + address → no-op; on a follower → not leader.
   EXPECT_TRUE(S("n1")->Join({"n2", "addr-n2", true, {}}).ok());
   EXPECT_EQ(S("n1")->Nodes(true).size(), 3u);
@@ -311,6 +323,9 @@ TEST_F(StoreClusterTest, ReplicatesAndFollowersRefuseLeaderWork) {
   EXPECT_EQ(std::get<std::string>(raft.at("state").v), "Follower");
   EXPECT_TRUE(std::get<bool>(raft.at("voter").v));
   EXPECT_EQ(std::get<uint64_t>(raft.at("num_peers").v), 2u);
+  const std::string contact = std::get<std::string>(raft.at("last_contact").v);
+  EXPECT_NE(contact, "never");
+  EXPECT_EQ(contact.back(), 's') << contact;  // a Go duration ("1.234ms")
   EXPECT_EQ(std::get<std::string>(std::get<api::TreeMap>(m.at("leader").v).at("node_id").v), "n1");
   EXPECT_EQ(std::get<api::TreeList>(m.at("nodes").v).size(), 3u);
 }
