@@ -38,7 +38,7 @@ class ClusterNode(Node):
         self.join_args = []
         self.node_args = []
 
-    def _ports(self):
+    def _ports(self, attempt):
         return self.http_port, self.raft_port
 
     @property

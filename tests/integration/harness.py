@@ -50,6 +50,10 @@ def wait_until(predicate, timeout, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+# data dir -> the Raft port its node used (see Node._ports).
+_RAFT_PORT_OF_DIR = {}
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -90,7 +94,7 @@ class Node:
     def start(self, wait_ready=True, timeout=10.0):
         """Starts the process on fresh free ports; retries if a port was taken meanwhile."""
         for attempt in range(3):
-            self.http_port, self.raft_port = self._ports()
+            self.http_port, self.raft_port = self._ports(attempt)
             args = [rqlited_path(),
                     "-http-addr", "127.0.0.1:%d" % self.http_port,
                     "-raft-addr", "127.0.0.1:%d" % self.raft_port] + self.extra_args + [
@@ -112,11 +116,17 @@ class Node:
                 raise
         return self
 
-    def _ports(self):
-        """(http port, raft port) for the next start: fresh free ports. Cluster nodes keep theirs
-        across restarts (cluster_harness.ClusterNode), because the Raft address is the node's
-        identity in the cluster configuration."""
-        return free_port(), free_port()
+    def _ports(self, attempt):
+        """(http port, raft port) for the next start: a fresh free HTTP port; the Raft port is
+        kept for the data directory across restarts, also by a new Node on the same directory
+        (the default node ID is the Raft address, and the node's stored Raft configuration
+        names it: a changed address is a different node), unless a start just failed on a
+        taken port. Cluster nodes keep both (cluster_harness.ClusterNode)."""
+        raft = self.raft_port or _RAFT_PORT_OF_DIR.get(self.data_dir)
+        if raft is None or attempt > 0:
+            raft = free_port()
+        _RAFT_PORT_OF_DIR[self.data_dir] = raft
+        return free_port(), raft
 
     def wait_ready(self, timeout=10.0):
         def ready():
