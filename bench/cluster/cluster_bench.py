@@ -48,7 +48,9 @@ def measure_system(cl, args, add, rnd):
     leader = cl.leader()
     log(f"{name}: leader is node {leader.index + 1}")
     for c in (1, 16, 64):
+        before = cl.cpu_ticks()
         r = wrk(leader.api_url, c, d, cl.INSERT_SCRIPT, f"i{rnd}c{c}")
+        cpu_per_insert(cl, before, r, c, add)
         add(name, f"insert req/s, {c} conn", r["rps"])
         add(name, f"insert ok/s, {c} conn", r["ok_rps"])
         add(name, f"insert errors, {c} conn", r["errors"])
@@ -125,6 +127,27 @@ def single_node_reference(args, add):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def cpu_per_insert(cl, before, r, conns, add):
+    """CPU time (all nodes, all threads) per acknowledged insert, and its split by role and
+    thread name: the per-stage counters of where the time goes."""
+    after = cl.cpu_ticks()
+    tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+    ok = max(1, r["ok_rps"] * r["duration_s"])
+    total = 0
+    groups = {}
+    for key, ticks in after.items():
+        delta = ticks - before.get(key, 0)
+        total += delta
+        _, role, comm = key
+        groups[(role, comm)] = groups.get((role, comm), 0) + delta
+    add(cl.NAME, f"CPU us per acknowledged insert (3 nodes), {conns} conn", total * tick_us / ok)
+    if conns == 64:
+        for (role, comm), ticks in sorted(groups.items()):
+            if ticks * tick_us / ok >= 1:
+                add(cl.NAME, f"  CPU us/insert at 64 conn: {role} thread '{comm}'",
+                    ticks * tick_us / ok)
+
+
 def fsync_tool():
     """build/bench/fsync_floor (bench/fsync_floor.cc, built with the project); if that build
     dir is absent, compile the same source once into build-bench/."""
@@ -140,6 +163,11 @@ def fsync_tool():
 
 
 def fsync_sample(dir_, add, label):
+    # The raft log writes into zero-filled preallocated segments: that pattern's floor too.
+    out = subprocess.run([fsync_tool(), dir_, "1", "prezeroed"], capture_output=True, text=True,
+                         check=True)
+    pre = json.loads(out.stdout)
+    add("floor", "fdatasync p50 (us), prezeroed file (raft log pattern)", pre["p50_us"])
     out = subprocess.run([fsync_tool(), dir_, "2"], capture_output=True, text=True, check=True)
     fl = json.loads(out.stdout)
     add("floor", f"fdatasync p50 (us), {label}", fl["p50_us"])
@@ -181,8 +209,10 @@ def print_table(results, systems, args, loads):
             print(f"| rqlited, 1 node: {m} | {cell((sys_, m))} |")
     floor = med.get(("floor", "fdatasync p50 (us), all samples"))
     rq_p50 = med.get(("rqlited", "insert p50 (us), 1 conn"))
+    pre = med.get(("floor", "fdatasync p50 (us), prezeroed file (raft log pattern)"))
     if floor and rq_p50:
-        print(f"\nrqlited insert p50 at 1 conn / fdatasync p50 = {rq_p50 / floor:.2f}×")
+        print(f"\nrqlited insert p50 at 1 conn / fdatasync p50 (append) = {rq_p50 / floor:.2f}×"
+              + (f"; / prezeroed fdatasync p50 = {rq_p50 / pre:.2f}×" if pre else ""))
 
 
 def main():

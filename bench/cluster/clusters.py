@@ -108,6 +108,28 @@ class Cluster:
         for n in self.nodes:
             n.stop()
 
+    def cpu_ticks(self):
+        """{(node index, "leader"/"follower", thread name): utime+stime clock ticks} for every
+        thread of every live node (/proc/PID/task/*/stat)."""
+        leader = self.leader()
+        out = {}
+        for n in self.nodes:
+            if not n.alive():
+                continue
+            role = "leader" if n is leader else "follower"
+            base = f"/proc/{n.proc.pid}/task"
+            for tid in os.listdir(base):
+                try:
+                    with open(f"{base}/{tid}/stat") as f:
+                        stat = f.read()
+                except OSError:
+                    continue
+                comm = stat[stat.index("(") + 1:stat.rindex(")")]
+                fields = stat[stat.rindex(")") + 2:].split()
+                key = (n.index, role, comm)
+                out[key] = out.get(key, 0) + int(fields[11]) + int(fields[12])
+        return out
+
     def rss_all(self, field="VmRSS"):
         return [hb.rss_kib(n.proc.pid, field) for n in self.nodes if n.alive()]
 
