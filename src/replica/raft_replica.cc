@@ -257,6 +257,9 @@ void RaftReplica::FeedInputs(Inbox& in, Batch& out) {
       LOG(kWarn, "replica") << "step: " << st.ToString();
     }
     if (from != raft::kNoNode && from == node_->leader()) leader_contact = true;
+    if (from != raft::kNoNode && options_.clock != nullptr) {
+      peer_contact_ns_[from] = options_.clock->MonotonicNanos();
+    }
   }
   if (leader_contact && options_.clock != nullptr) {
     last_contact_ns_ = options_.clock->MonotonicNanos();
@@ -338,6 +341,9 @@ void RaftReplica::RunReadyLoop(Batch& out) {
     if (rd.soft_state) {
       const bool now = rd.soft_state->role == raft::Role::kLeader;
       if (leading_ && !now) OnLeadershipLost(out);
+      if (!leading_ && now && options_.clock != nullptr) {
+        leader_since_ns_ = options_.clock->MonotonicNanos();
+      }
       leading_ = now;
     }
     if (rd.snapshot) InstallSnapshot(*rd.snapshot, out);
@@ -627,6 +633,17 @@ void RaftReplica::UpdateStatus() {
   status_.commit_index = node_->commit();
   status_.conf = node_->conf();
   status_.last_contact_mono_ns = leader ? 0 : last_contact_ns_;
+  status_.peer_contact_mono_ns.clear();
+  if (leader) {
+    for (const auto* ids : {&status_.conf.voters, &status_.conf.learners}) {
+      for (raft::NodeId id : *ids) {
+        if (id == options_.node_id) continue;
+        auto it = peer_contact_ns_.find(id);
+        status_.peer_contact_mono_ns[id] =
+            std::max(leader_since_ns_, it == peer_contact_ns_.end() ? 0 : it->second);
+      }
+    }
+  }
   status_.last_log_index = log_->last_index();
   status_.snapshot_index = log_->snapshot().index;
   stats_.role = status_.role;

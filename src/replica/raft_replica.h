@@ -139,6 +139,9 @@ struct RaftStatus {
   // Follower: clock->MonotonicNanos() when a message from the current leader was last stepped
   // (0 = never). Leader: 0 (it is its own contact).
   int64_t last_contact_mono_ns = 0;
+  // Leader only: per other member, when a message from it was last stepped, but never earlier
+  // than when this node became leader (rqlite's reap timers are per leader). Empty otherwise.
+  std::map<raft::NodeId, int64_t> peer_contact_mono_ns;
   uint64_t last_log_index = 0;
   uint64_t snapshot_index = 0;
 };
@@ -260,6 +263,8 @@ class RaftReplica final : public Replica, public TransportHandler {
   std::unique_ptr<raft::Node> node_;
   raft::Config raft_config_;                             // as built by Open
   int64_t last_contact_ns_ = 0;                          // see RaftStatus::last_contact_mono_ns
+  std::map<raft::NodeId, int64_t> peer_contact_ns_;      // last message stepped from each node
+  int64_t leader_since_ns_ = 0;                          // when this node last became leader
   std::map<uint64_t, Pending> pending_;                  // index → proposal
   std::map<uint64_t, PendingConf> pending_conf_;         // index → membership change
   std::map<std::string, ReadIndexCallback> reads_;       // context → callback

@@ -1,5 +1,6 @@
 // StoreImpl: the Raft side of the store — start-up decisions (cluster-semantics.md §2.1),
 // membership (§2.2, §2.3, §4, §6), leader/node views, read-consistency helpers (§7).
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -146,6 +147,37 @@ void StoreImpl::RaftTick() {
   const replica::RaftStatus rs = replica_->GetRaftStatus();
   if (rs.applied_index >= rs.commit_index) caught_up_mono_ns_ = deps_.clock->MonotonicNanos();
   ExpireLinearizableReads();
+  if (rs.role == replica::Role::kLeader &&
+      (config_.reap_timeout_ns > 0 || config_.reap_read_only_timeout_ns > 0)) {
+    ReapUnreachable(rs);
+  }
+}
+
+void StoreImpl::ReapUnreachable(const replica::RaftStatus& rs) {
+  const int64_t now = deps_.clock->MonotonicNanos();
+  for (const auto& [id, contact] : rs.peer_contact_mono_ns) {
+    const bool voter = std::find(rs.conf.voters.begin(), rs.conf.voters.end(), id) !=
+                       rs.conf.voters.end();
+    const int64_t timeout = voter ? config_.reap_timeout_ns : config_.reap_read_only_timeout_ns;
+    if (timeout <= 0 || now - contact <= timeout) continue;
+    {
+      std::lock_guard<std::mutex> lock(reap_mu_);
+      if (!reaping_.insert(id).second) continue;  // already being removed
+    }
+    std::optional<Member> m = members_->Get(id);
+    const std::string name = m ? m->id : std::to_string(id);
+    LOG(kInfo, "store") << "reaping " << (voter ? "voter " : "non-voter ") << name
+                        << ": unreachable for longer than " << timeout / 1'000'000 << " ms";
+    replica_->ChangeMembership({raft::ConfChangeType::kRemoveNode, id, ""},
+                               [this, id, name](base::Status st) {
+                                 if (!st.ok()) {
+                                   LOG(kWarn, "store") << "reaping " << name << ": "
+                                                       << st.ToString();
+                                 }
+                                 std::lock_guard<std::mutex> lock(reap_mu_);
+                                 reaping_.erase(id);
+                               });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -86,6 +86,10 @@ struct StoreConfig {
   int64_t raft_election_timeout_ns = 1'000'000'000;   // -raft-election-timeout (reported)
   int64_t raft_apply_timeout_ns = 10'000'000'000;     // -raft-apply-timeout: join/remove waits
   uint64_t raft_seed = 0;     // election randomness (0: derived from random_seed and node id)
+  // -raft-reap-node-timeout / -raft-reap-read-only-node-timeout (0 = off): the leader removes a
+  // voter / non-voter it has not heard from for this long (timers restart on leader change).
+  int64_t reap_timeout_ns = 0;
+  int64_t reap_read_only_timeout_ns = 0;
 
   // Fills the raft_* fields from -raft-heartbeat-timeout / -raft-election-timeout (hashicorp
   // semantics): tick = heartbeat/10 (≥ 1 ms), heartbeat every tick, election after

@@ -424,6 +424,30 @@ TEST_F(StoreClusterTest, StepdownAndRemove) {
   EXPECT_EQ(nodes[2].raft_addr, "addr-n3-new");
 }
 
+TEST_F(StoreClusterTest, LeaderReapsUnreachableNodes) {
+  // n1 bootstraps with reaping on; n2 (voter) and r1 (non-voter) join.
+  StoreConfig c1 = Config("n1");
+  c1.reap_timeout_ns = 400'000'000;
+  c1.reap_read_only_timeout_ns = 400'000'000;
+  Start("n1", c1);
+  for (const char* id : {"n2", "n3", "r1"}) {
+    StoreConfig c = Config(id);
+    c.join = true;
+    c.non_voter = std::string(id) == "r1";
+    Start(id, c);
+    ASSERT_TRUE(S("n1")->Join({id, c.raft_addr, !c.non_voter, {}}).ok());
+  }
+  ASSERT_EQ(S("n1")->Nodes(true).size(), 4u);
+  // Healthy members are kept; the stopped voter and the stopped non-voter are removed.
+  Stop("n3");
+  Stop("r1");
+  ASSERT_TRUE(Eventually([&] { return S("n1")->Nodes(true).size() == 2u; }));
+  auto nodes = S("n1")->Nodes(true);
+  EXPECT_EQ(nodes[0].id, "n1");
+  EXPECT_EQ(nodes[1].id, "n2");
+  ASSERT_TRUE(Exec("n1", {"CREATE TABLE t(x)"}).status.ok());
+}
+
 TEST_F(StoreClusterTest, NonVoterReplicatesButNeverVotes) {
   Form({"n1", "r1"}, {"r1"});
   ASSERT_TRUE(Exec("n1", {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)"}).status.ok());

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -128,6 +129,7 @@ class StoreImpl final : public Store, public replica::Applier {
   void LinearizableRead(std::function<api::Response(sqlite::Conn&)> fn, int64_t timeout_ns,
                         api::Done done);
   void ExpireLinearizableReads();
+  void ReapUnreachable(const replica::RaftStatus& rs);  // leader, from RaftTick (§4)
   base::Executor* released_reads() const {
     return deps_.released_reads ? deps_.released_reads : deps_.read;
   }
@@ -177,6 +179,8 @@ class StoreImpl final : public Store, public replica::Applier {
   std::map<uint64_t, std::shared_ptr<LinRead>> lin_reads_;  // guarded by lin_mu_
   uint64_t next_lin_ = 1;                                   // guarded by lin_mu_
   std::atomic<int64_t> caught_up_mono_ns_{0};  // last time applied index >= known commit
+  std::mutex reap_mu_;
+  std::set<raft::NodeId> reaping_;  // guarded by reap_mu_: removals in flight
 
   std::mutex mu_;
   std::unordered_map<uint64_t, api::Done> pending_;  // guarded by mu_
