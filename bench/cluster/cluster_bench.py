@@ -48,9 +48,11 @@ def measure_system(cl, args, add, rnd):
     leader = cl.leader()
     log(f"{name}: leader is node {leader.index + 1}")
     for c in (1, 16, 64):
-        before = cl.cpu_ticks()
+        before, cs_before = cl.cpu_ticks(), cl.ctx_switches()
         r = wrk(leader.api_url, c, d, cl.INSERT_SCRIPT, f"i{rnd}c{c}")
         cpu_per_insert(cl, before, r, c, add)
+        add(name, f"context switches per acknowledged insert (3 nodes), {c} conn",
+            (cl.ctx_switches() - cs_before) / max(1, r["ok_rps"] * r["duration_s"]))
         add(name, f"insert req/s, {c} conn", r["rps"])
         add(name, f"insert ok/s, {c} conn", r["ok_rps"])
         add(name, f"insert errors, {c} conn", r["errors"])
@@ -181,7 +183,8 @@ def print_table(results, systems, args, loads):
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip()
     print(f"commit {commit}; {args.rounds} rounds x {args.duration:g} s per scenario; "
-          f"wrk on loopback; load average at start/end: {loads[0]} / {loads[1]}\n")
+          f"wrk on loopback; load average at start/end: {loads[0]} / {loads[1]}; "
+          f"rqlited binary {args.rqlited}; dqlite-demo from Debian go-dqlite\n")
     med = {k: statistics.median(v) for k, v in results.items()}
 
     def cell(key):

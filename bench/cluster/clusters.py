@@ -130,6 +130,23 @@ class Cluster:
                 out[key] = out.get(key, 0) + int(fields[11]) + int(fields[12])
         return out
 
+    def ctx_switches(self):
+        """Voluntary + involuntary context switches of every thread of every live node."""
+        total = 0
+        for n in self.nodes:
+            if not n.alive():
+                continue
+            base = f"/proc/{n.proc.pid}/task"
+            for tid in os.listdir(base):
+                try:
+                    with open(f"{base}/{tid}/status") as f:
+                        for line in f:
+                            if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")):
+                                total += int(line.split()[1])
+                except OSError:
+                    continue
+        return total
+
     def rss_all(self, field="VmRSS"):
         return [hb.rss_kib(n.proc.pid, field) for n in self.nodes if n.alive()]
 
