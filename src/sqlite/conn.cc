@@ -121,6 +121,7 @@ base::Result<Stmt> Conn::Prepare(std::string_view sql, size_t* tail_offset) {
 }
 
 base::Result<sqlite3_stmt*> Conn::PrepareCached(const std::string& sql) {
+  if (sql.size() > options_.max_cached_sql_bytes) return static_cast<sqlite3_stmt*>(nullptr);
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second);

@@ -34,6 +34,9 @@ struct OpenOptions {
   bool create = true;  // writer: create the file if missing
   bool query_only = true;  // read-only: also PRAGMA query_only=1 (off for backup sources)
   size_t stmt_cache_size = 64;
+  // SQL longer than this is never cached: a statement with a multi-megabyte literal (e.g. a
+  // rewritten randomblob()) would otherwise stay in memory as long as it sits in the cache.
+  size_t max_cached_sql_bytes = 4096;
 };
 
 // A prepared statement; finalized on destruction.
@@ -90,7 +93,8 @@ class Conn {
   base::Result<Stmt> Prepare(std::string_view sql, size_t* tail_offset = nullptr);
   // Returns a reset, unbound statement for `sql` from the cache (prepared on a miss). The Conn
   // keeps ownership; the pointer is valid until the next PrepareCached/ClearCache. Only for SQL
-  // holding exactly one statement (no tail); otherwise returns nullptr and OK.
+  // holding exactly one statement (no tail) of at most max_cached_sql_bytes; otherwise returns
+  // nullptr and OK (the caller prepares it uncached).
   base::Result<sqlite3_stmt*> PrepareCached(const std::string& sql);
   // Finalizes every cached statement (before replacing the database).
   void ClearCache();

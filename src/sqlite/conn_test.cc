@@ -78,6 +78,16 @@ TEST_F(ConnTest, StatementCacheReusesAndEvicts) {
   EXPECT_NE(*a3, nullptr);
 }
 
+TEST_F(ConnTest, LongStatementsAreNotCached) {
+  auto w = Conn::Open(path_, {.stmt_cache_size = 4, .max_cached_sql_bytes = 64});
+  ASSERT_TRUE(w.ok());
+  std::string long_sql = "SELECT '" + std::string(100, 'x') + "'";
+  auto s = (*w)->PrepareCached(long_sql);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s, nullptr);  // the caller prepares it uncached, and it is freed after use
+  EXPECT_NE(*(*w)->PrepareCached("SELECT 1"), nullptr);
+}
+
 TEST_F(ConnTest, CheckpointTruncatesWalAndCopyFrom) {
   auto w = Conn::Open(path_, {});
   ASSERT_TRUE(w.ok());
