@@ -133,7 +133,11 @@ void StoreImpl::OnMembership(const raft::ConfChange& cc) {
                       << (cc.type == raft::ConfChangeType::kRemoveNode ? "removed " : "added ")
                       << (m ? m->id : std::to_string(cc.node))
                       << (cc.type == raft::ConfChangeType::kAddLearner ? " (non-voter)" : "");
-  if (!deps_.on_peer || cc.node == self_) return;
+  if (cc.node == self_) {
+    if (cc.type == raft::ConfChangeType::kRemoveNode && deps_.on_removed) deps_.on_removed();
+    return;
+  }
+  if (!deps_.on_peer) return;
   if (cc.type == raft::ConfChangeType::kRemoveNode) {
     deps_.on_peer(cc.node, "");
   } else if (m) {

@@ -116,6 +116,11 @@ struct StoreDeps {
   // the persisted membership) and on every committed membership change (apply executor, in log
   // order). Never called for this node itself. May be empty.
   std::function<void(raft::NodeId, const std::string& raft_addr)> on_peer;
+  // Called (apply executor) when this node applies a membership change that removes it — for
+  // -raft-remove-shutdown (cluster-semantics §4); also during a restart's replay. NOT
+  // guaranteed: the leader stops replicating to a removed node once the removal commits, so the
+  // node may never learn it committed (cluster/ may tell it). May be empty.
+  std::function<void()> on_removed;
 };
 
 class Store : public api::Database {

@@ -92,6 +92,7 @@ struct TestNode {
   NetTransport transport;
   std::mutex peers_mu;
   std::map<raft::NodeId, std::string> peers;  // from StoreDeps::on_peer
+  std::atomic<bool> removed{false};            // from StoreDeps::on_removed
   std::unique_ptr<Store> store;
 };
 
@@ -159,6 +160,7 @@ class StoreClusterTest : public ::testing::Test {
         raw->peers[pid] = addr;
       }
     };
+    deps.on_removed = [raw] { raw->removed = true; };
     return Store::Open(c, deps);
   }
   void Start(const std::string& id, const StoreConfig& c) {
@@ -401,6 +403,7 @@ TEST_F(StoreClusterTest, StepdownAndRemove) {
   ASSERT_TRUE(Exec("n2", {"CREATE TABLE t(x)"}).status.ok());
   // Remove a follower: the configuration shrinks everywhere, writes go on with two voters.
   ASSERT_TRUE(S("n2")->Remove("n3").ok());
+  EXPECT_FALSE(nodes_["n1"]->removed.load());  // on_removed is only for the removed node
   EXPECT_TRUE(S("n2")->Remove("never-a-member").ok());  // a no-op, as in rqlite
   EXPECT_EQ(S("n2")->Nodes(true).size(), 2u);
   EXPECT_TRUE(Eventually([&] { return S("n1")->Nodes(true).size() == 2u; }));
@@ -422,6 +425,14 @@ TEST_F(StoreClusterTest, StepdownAndRemove) {
   auto nodes = S("n2")->Nodes(false);
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_EQ(nodes[2].raft_addr, "addr-n3-new");
+  // The leader removes itself: it applies its own removal (on_removed), the others go on.
+  ASSERT_TRUE(S("n2")->Remove("n2").ok());
+  EXPECT_TRUE(Eventually([&] { return nodes_["n2"]->removed.load(); }));
+  ASSERT_TRUE(Eventually([&] {
+    std::string l = LeaderOf({"n1", "n3"});
+    return !l.empty() && S(l)->Nodes(true).size() == 2u;
+  }));
+  ASSERT_TRUE(Exec(LeaderOf({"n1", "n3"}), {"INSERT INTO t VALUES(2)"}).status.ok());
 }
 
 TEST_F(StoreClusterTest, LeaderReapsUnreachableNodes) {
