@@ -145,6 +145,9 @@ struct Response {
   base::Status status;
   std::vector<StatementResult> results;
   uint64_t raft_index = 0;  // index of the log entry that carried the request; 0 if none
+  // Set by the forwarding decorator (cluster/) on a response the leader served: the leader's
+  // Raft address, which http/ reports in X-Rqlite-Served-By (http-api §1.2). "" = served here.
+  std::string served_by;
 };
 
 using Done = std::function<void(Response)>;
@@ -172,6 +175,7 @@ struct LoadRequest {
 struct BackupFile {
   std::string path;
   uint64_t size = 0;
+  std::string served_by;  // as Response::served_by (a backup the leader streamed to us)
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -56,7 +56,12 @@ void ClusterDatabase::RunOrForward(Req request, api::Done done, LocalCall local_
       if (target.status().code() == base::Code::kNoLeader) return done(NoLeaderResponse());
       return done(std::move(r));
     }
-    forward_call(*target, *copy, CallOptions::From(copy->forward), done);
+    const std::string leader = *target;
+    forward_call(leader, *copy, CallOptions::From(copy->forward),
+                 [done, leader](api::Response fr) {
+                   if (fr.status.ok()) fr.served_by = leader;
+                   done(std::move(fr));
+                 });
   });
 }
 
@@ -114,7 +119,9 @@ base::Result<api::BackupFile> ClusterDatabase::Backup(const api::BackupRequest& 
     dest = options_.temp_dir + "/rqlite-forwarded-backup-" + std::to_string(getpid()) + "-" +
            std::to_string(++backup_seq_);
   }
-  return client_->BackupSync(*target, request, dest, CallOptions::From(request.forward));
+  auto file = client_->BackupSync(*target, request, dest, CallOptions::From(request.forward));
+  if (file.ok()) file->served_by = *target;
+  return file;
 }
 
 base::Status ClusterDatabase::Snapshot(uint64_t trailing_logs) {

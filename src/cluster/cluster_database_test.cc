@@ -80,6 +80,7 @@ TEST_F(ClusterDatabaseTest, FollowerForwardsWritesToTheLeader) {
   ASSERT_EQ(r.results.size(), 1u);
   EXPECT_EQ(r.results[0].last_insert_id, 11);
   EXPECT_EQ(r.raft_index, 5u);
+  EXPECT_EQ(r.served_by, leader_.addr);   // X-Rqlite-Served-By: the leader's Raft address
   EXPECT_EQ(local_.executes.size(), 1u);  // asked locally first
   ASSERT_EQ(leader_.db.executes.size(), 1u);
   EXPECT_EQ(leader_.db.executes[0].statements[0].sql, "INSERT INTO t VALUES(1)");
@@ -113,7 +114,9 @@ TEST_F(ClusterDatabaseTest, LocalAnswersAreNotForwarded) {
 TEST_F(ClusterDatabaseTest, LeaderRunsLocally) {
   local_.leader = api::LeaderInfo{"f", "follower:4002", ""};
   local_.execute_response = api::Response{};
-  EXPECT_TRUE(Exec(Insert()).status.ok());
+  api::Response r = Exec(Insert());
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(r.served_by, "");
   EXPECT_EQ(local_.executes.size(), 1u);
   EXPECT_TRUE(leader_.db.executes.empty());
   EXPECT_EQ(db_.Leader().api_addr, "http://follower:4001");  // own URL, no I/O
@@ -209,6 +212,7 @@ TEST_F(ClusterDatabaseTest, BackupIsFetchedFromTheLeader) {
   std::string back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(back, "SQLite format 3 and more");
   EXPECT_EQ(got->size, 24u);
+  EXPECT_EQ(got->served_by, leader_.addr);
   std::remove(got->path.c_str());
   // noleader: the local answer stands.
   req.leader_only = false;

@@ -101,7 +101,8 @@ void HandleBackup(ServiceEnv& env, CallPtr call) {
     path = gz;
   }
   env.last_backup_unix_ns = env.clock->UnixNanos();
-  call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
+  call->response.SetHeader("X-Rqlite-Served-By",
+                           file->served_by.empty() ? env.config.adv_addr : file->served_by);
   call->response.file_path = path;
   Finish(std::move(call));
 }

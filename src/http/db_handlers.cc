@@ -162,7 +162,9 @@ void FinishSqlResponse(ServiceEnv& env, CallPtr call, api::Response response) {
       return FinishError(std::move(call), 401, text);
     }
     case base::Code::kOk:
-      call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
+      call->response.SetHeader("X-Rqlite-Served-By",
+                               response.served_by.empty() ? env.config.adv_addr
+                                                          : response.served_by);
       break;
     default:
       break;
@@ -244,7 +246,9 @@ namespace {
 void FinishBinaryLoad(ServiceEnv& env, CallPtr call, api::Response r) {
   switch (r.status.code()) {
     case base::Code::kOk:
-      call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
+      call->response.SetHeader("X-Rqlite-Served-By",
+                               r.served_by.empty() ? env.config.adv_addr
+                                                          : r.served_by);
       return FinishEnvelope(env, std::move(call), api::Response{}, std::nullopt);
     case base::Code::kNoLeader:
       ++env.counters.leader_not_found;

@@ -204,6 +204,14 @@ TEST_F(ServiceTest, ForwardOptionsCarryRedirectCredentialsAndTimeout) {
   EXPECT_EQ(db_.executes[1].forward.timeout_ns, 30'000'000'000);
 }
 
+TEST_F(ServiceTest, ForwardedResponseNamesTheLeaderInServedBy) {
+  db_.execute_response = ExecOk(1, 1);
+  db_.execute_response.served_by = "leaderhost:4002";
+  HttpResponse r = Do("POST", "/db/execute", "[\"SELECT 1\"]");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.GetHeader("X-Rqlite-Served-By"), "leaderhost:4002");
+}
+
 TEST_F(ServiceTest, RemoteUnauthorizedIs401) {
   db_.execute_response.status = base::Status(base::Code::kPermissionDenied, "unauthorized");
   HttpResponse r = Do("POST", "/db/execute", "[\"SELECT 1\"]");
