@@ -199,7 +199,7 @@ const std::vector<FlagDef>& FlagTable() {
 constexpr const char* kNotYetSupported[] = {
     "node-cert", "node-key", "node-ca-cert", "node-no-verify",
     "node-verify-client", "node-verify-server-name", "node-verify-common-name",
-    "disco-mode", "disco-config", "raft-reap-node-timeout", "raft-reap-read-only-node-timeout",
+    "disco-mode", "disco-config",
     "extensions-path", "auto-vacuum-int", "auto-backup", "auto-restore", "cdc-config",
     "otlp-endpoint", "otlp-interval", "otlp-insecure", "otlp-no-verify", "otlp-ca-cert",
     "otlp-cert", "otlp-key", "cpu-profile", "mem-profile", "trace-profile",

@@ -337,7 +337,6 @@ INSTANTIATE_TEST_SUITE_P(
                     FatalCase{{"-auto-backup", "/etc/hostname"}, "auto-backup"},
                     FatalCase{{"-extensions-path", "/etc/hostname"}, "extensions-path"},
                     FatalCase{{"-otlp-endpoint", "c:4317"}, "otlp-endpoint"},
-                    FatalCase{{"-raft-reap-node-timeout", "1h"}, "raft-reap-node-timeout"},
                     FatalCase{{"-cpu-profile", "/tmp/cpu"}, "cpu-profile"}));
 
 TEST(CommandLineTest, ClusteringFlagsAreAccepted) {

@@ -92,6 +92,8 @@ store::StoreConfig MakeStoreConfig(const Config& c, const BuildInfo& build,
   s.bootstrap_expect = static_cast<int>(c.bootstrap_expect);
   s.SetRaftTimeouts(c.raft_heartbeat_timeout.count(), c.raft_election_timeout.count());
   s.raft_apply_timeout_ns = c.raft_apply_timeout.count();
+  s.reap_timeout_ns = c.raft_reap_node_timeout.count();
+  s.reap_read_only_timeout_ns = c.raft_reap_read_only_node_timeout.count();
   return s;
 }
 
@@ -130,6 +132,7 @@ class Node::Impl {
   void ScheduleTick();
   void ScheduleRaftTick();
   void StopTimers();
+  void ShutdownRaft();  // tick strand
   void LeaveCluster();
 
   Config config_;
@@ -164,6 +167,7 @@ class Node::Impl {
   asio::steady_timer raft_tick_{tick_strand_};
   std::chrono::nanoseconds raft_tick_interval_{0};
   bool timers_stopped_ = false;
+  bool raft_shut_down_ = false;  // -raft-remove-shutdown fired (tick strand)
   bool stopped_ = false;
 };
 
@@ -220,13 +224,23 @@ void Node::Impl::ScheduleRaftTick() {
   if (timers_stopped_) return;
   raft_tick_.expires_at(raft_tick_.expiry() + raft_tick_interval_);
   raft_tick_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || timers_stopped_) return;
+    if (ec || timers_stopped_ || raft_shut_down_) return;
     if (raft_tick_.expiry() + raft_tick_interval_ < asio::steady_timer::clock_type::now()) {
       raft_tick_.expires_at(asio::steady_timer::clock_type::now());  // fell behind: no burst
     }
     store_->RaftTick();
     ScheduleRaftTick();
   });
+}
+
+// -raft-remove-shutdown: this node applied its own removal. Its Raft instance stops: no more
+// ticks (no elections) and no transport (no messages in or out); HTTP keeps answering.
+void Node::Impl::ShutdownRaft() {
+  if (timers_stopped_ || raft_shut_down_) return;
+  raft_shut_down_ = true;
+  LOG(kInfo, "rqlited") << "node removed from the cluster, shutting down Raft (-raft-remove-shutdown)";
+  raft_tick_.cancel();
+  inter_node_->transport()->Close();
 }
 
 void Node::Impl::StopTimers() {
@@ -262,6 +276,9 @@ base::Status Node::Impl::OpenStore() {
   deps.transport = inter_node_->transport();
   InterNode* in = inter_node_.get();
   deps.on_peer = [in](raft::NodeId id, const std::string& addr) { in->OnPeer(id, addr); };
+  if (config_.raft_remove_shutdown) {
+    deps.on_removed = [this] { asio::post(tick_strand_, [this] { ShutdownRaft(); }); };
+  }
   store::StoreConfig sc = MakeStoreConfig(config_, build_, http_->adv_addr());
   raft_tick_interval_ = std::chrono::nanoseconds(sc.raft_tick_ns);
   auto opened = store::Store::Open(sc, deps);
