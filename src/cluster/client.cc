@@ -29,6 +29,10 @@ struct Client::Impl {
   std::mutex mu;
   bool closed = false;                                             // guarded by mu
   std::map<std::string, std::deque<std::shared_ptr<Conn>>> pool;  // guarded by mu
+  // Calls in flight per address (each holds at most one connection), and calls waiting for
+  // a slot when max_conns_per_addr are in flight.
+  std::map<std::string, int> active;                                       // guarded by mu
+  std::map<std::string, std::deque<std::function<void()>>> waiting;        // guarded by mu
 
   Impl(asio::io_context& io, ClientOptions o) : io(io), options(o) {}
 
@@ -215,16 +219,44 @@ void Start(const std::shared_ptr<Impl>& impl, const std::string& addr, rqcluster
   }
   cmd.mutable_credentials()->set_username(o.username);
   cmd.mutable_credentials()->set_password(o.password);
-  auto strand = asio::make_strand(impl->io);
-  asio::co_spawn(strand, Run(impl, addr, EncodeFrame(cmd), o, std::move(sink), done),
-                 [](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     LOG(kError, "cluster") << "client call: " << ex.what();
-                   }
-                 });
+  std::string frame = EncodeFrame(cmd);
+  // Launching takes a slot for `addr`; finishing frees it and launches the next waiting call.
+  auto launch = [impl, addr, frame = std::move(frame), o, sink = std::move(sink), done]() {
+    ReplyFn finish = [impl, addr, done](base::Result<rqcluster::Reply> r) {
+      std::function<void()> next;
+      {
+        std::lock_guard<std::mutex> lock(impl->mu);
+        auto& q = impl->waiting[addr];
+        if (!q.empty()) {
+          next = std::move(q.front());
+          q.pop_front();
+        } else {
+          impl->active[addr]--;
+        }
+      }
+      done(std::move(r));
+      if (next) next();
+    };
+    asio::co_spawn(asio::make_strand(impl->io), Run(impl, addr, frame, o, sink, finish),
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       LOG(kError, "cluster") << "client call: " << ex.what();
+                     }
+                   });
+  };
+  {
+    std::lock_guard<std::mutex> lock(impl->mu);
+    int& active = impl->active[addr];
+    if (active >= std::max(1, impl->options.max_conns_per_addr)) {
+      impl->waiting[addr].push_back(std::move(launch));
+      return;
+    }
+    ++active;
+  }
+  launch();
 }
 
 // Reply → api::Response for the SQL commands (a command-level failure becomes the status).

@@ -44,6 +44,10 @@ struct ClientOptions {
   int64_t default_timeout_ns = 30'000'000'000;
   int64_t idle_timeout_ms = 10'000;
   int max_idle_per_addr = 16;
+  // Calls in flight to one address (one connection each); more wait in FIFO order for a slot.
+  // Keeps a burst of forwarded requests under the service's connection cap (512). A waiting
+  // call's deadline starts when it gets its slot.
+  int max_conns_per_addr = 64;
   uint64_t max_frame_bytes = 2ull << 30;
 };
 

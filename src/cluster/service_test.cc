@@ -79,6 +79,28 @@ TEST(ServiceTest, ConcurrentCallsUseSeveralConnections) {
   EXPECT_EQ(n.service.stats().connections_accepted, 2u);
 }
 
+TEST(ServiceTest, CallsBeyondTheConnectionLimitWait) {
+  ClientOptions co;
+  co.max_conns_per_addr = 2;
+  TestNode n({}, nullptr, co);
+  n.db.hold_execute = true;
+  std::atomic<int> done{0};
+  for (int i = 0; i < 5; ++i) {
+    n.client.Execute(n.addr, Insert(), {}, [&](api::Response r) {
+      EXPECT_TRUE(r.status.ok());
+      ++done;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return n.db.ExecuteCount() == 2; }));
+  EXPECT_EQ(n.db.ExecuteCount(), 2u);  // three calls wait for a slot
+  ASSERT_TRUE(WaitFor([&] {
+    n.db.ReleaseHeld(api::Response{});
+    return done == 5;
+  }));
+  EXPECT_EQ(n.db.ExecuteCount(), 5u);
+  EXPECT_LE(n.service.stats().connections_accepted, 2u);
+}
+
 TEST(ServiceTest, RemoteStatusIsReturnedNotRetried) {
   TestNode n;
   n.db.execute_response.status = base::Status(base::Code::kNotLeader, "not leader");
@@ -306,6 +328,35 @@ TEST(ServiceTest, ConnectionCapRejectsExtraConnections) {
   EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
   EXPECT_EQ(n.service.stats().connections_rejected, 1u);
   EXPECT_TRUE(n.client.GetNodeMetaSync(n.addr, {}).ok());  // the pooled one still works
+}
+
+}  // namespace
+}  // namespace cluster
+
+namespace cluster {
+namespace {
+
+// Not a timed test: prints round-trip figures. Run with
+//   build/tests/cluster_service_test --gtest_also_run_disabled_tests --gtest_filter=*Figures*
+TEST(ServiceTest, DISABLED_Figures) {
+  TestNode n;
+  const int kCalls = 20'000;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) ASSERT_TRUE(ExecSync(n.client, n.addr, Insert()).status.ok());
+  double seq_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::atomic<int> left{kCalls};
+  std::promise<void> all;
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    n.client.Execute(n.addr, Insert(), {}, [&](api::Response) {
+      if (--left == 0) all.set_value();
+    });
+  }
+  all.get_future().get();
+  double par_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("sequential: %.1f us/call; %d concurrent: %.0f calls/s, %lu connections\n",
+              seq_s * 1e6 / kCalls, kCalls, kCalls / par_s,
+              static_cast<unsigned long>(n.service.stats().connections_accepted));
 }
 
 }  // namespace
