@@ -1,17 +1,21 @@
 // server/node.h — the composition root of one rqlited node: creates every thread, the
-// io_context, the store and the HTTP server, wires them, and tears them down in order.
+// io_context, the store, the inter-node services and the HTTP server, wires them, and tears
+// them down in order (DESIGN.md "Start-up and shutdown order").
 //
-// Start-up (cli.md §4, the parts this build has): create the data directory → start the
-// executors (apply, log, read pool) and the io_context threads → bind -raft-addr (held; no
-// inter-node protocol yet, connections are closed) → start the HTTP server (answering
-// "not ready" through a PendingDatabase) → open the store (single node: leader of itself at once)
-// → attach it → start the periodic store Tick → log "node HTTP API available at ...".
-// Shutdown (Stop): stop HTTP → close the store (finishes in-flight requests, whose completions
-// still reach the running io_context) → drain and join the io threads → destroy the store, the
-// server and the executors.
+// Start-up (cli.md §4): create the data directory → executors and io threads → bind -raft-addr
+// (server/inter_node.h: net::Mux with the Raft transport, snapshot streams and the cluster
+// service) → start the HTTP server (answering "not ready" through a PendingDatabase) → open the
+// store on RaftReplica with the TcpTransport and its peer callback → attach the transport and
+// start the cluster service → Raft tick + store Tick timers → cluster formation
+// (server/formation.h: -join / -bootstrap-expect; fatal errors are returned) → attach the
+// cluster::ClusterDatabase (forwarding decorator over the store) → log "node HTTP API ...".
+// Shutdown (Stop): stop HTTP → -raft-cluster-remove-shutdown → leadership transfer if leader of
+// a multi-voter cluster (-raft-shutdown-stepdown) → close the cluster service → stop timers →
+// close mux/transport/client → close the store → drain and join the io threads → destroy.
 //
 // Ownership: Node owns everything it creates. Thread-safety: Start/Stop/accessors from one
-// thread (main). Threads created: `io` x2 (HTTP), `apply` x1, `log` x1, `read` x4.
+// thread (main). Threads created: `io` x3, `cluster-io` x1, `cluster-svc` x2, `apply` x1,
+// `raft` x1, `read` x2 (see DESIGN.md "Threads").
 #pragma once
 
 #include <memory>
