@@ -12,14 +12,16 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "api/fake_database_test_util.h"
 #include "auth/credential_store.h"
 #include "base/executor.h"
 #include "cluster/client.h"
-#include "cluster/fake_database_test_util.h"
 #include "cluster/service.h"
 #include "net/mux.h"
 
 namespace cluster::testing {
+
+using api::testing::FakeDatabase;
 
 // Runs an io_context on one thread until destroyed.
 class IoThread {

@@ -20,7 +20,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "http/fake_database_test_util.h"
+#include "api/fake_database_test_util.h"
 
 namespace http {
 namespace {
@@ -79,7 +79,7 @@ class ServerTest : public ::testing::Test {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       asio::make_work_guard(io_)};
   asio::io_context client_io_;
-  testing::FakeDatabase db_;
+  api::testing::FakeDatabase db_;
   std::unique_ptr<Server> server_;
   std::vector<std::thread> threads_;
 };

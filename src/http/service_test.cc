@@ -8,12 +8,12 @@
 
 #include "auth/credential_store.h"
 #include "base/clock.h"
-#include "http/fake_database_test_util.h"
+#include "api/fake_database_test_util.h"
 
 namespace http {
 namespace {
 
-using testing::FakeDatabase;
+using api::testing::FakeDatabase;
 
 api::Response ExecOk(int64_t id, int64_t rows) {
   api::Response r;
@@ -284,8 +284,8 @@ TEST_F(ServiceTest, RemoveBody) {
   EXPECT_EQ(Do("DELETE", "/remove", "{\"id\":2}").status, 400);
   EXPECT_EQ(Do("DELETE", "/remove", "garbage").status, 400);
   EXPECT_EQ(Do("DELETE", "/remove", "{\"id\":\"2\"}").status, 200);
-  ASSERT_EQ(db_.removed.size(), 1u);
-  EXPECT_EQ(db_.removed[0], "2");
+  ASSERT_EQ(db_.removes.size(), 1u);
+  EXPECT_EQ(db_.removes[0], "2");
 }
 
 TEST_F(ServiceTest, ReadyzBodies) {
@@ -358,7 +358,7 @@ TEST_F(ServiceTest, LeaderGetAndStepdown) {
   EXPECT_EQ(bad.body.substr(0, 13), "invalid JSON:");
   EXPECT_EQ(Do("POST", "/leader", "{\"id\":\"2\"}", "application/json").status, 200);
   EXPECT_EQ(db_.stepdowns.back(), "2");
-  db_.stepdown_status = base::Internal("cannot step down to the current Leader");
+  db_.membership_status = base::Internal("cannot step down to the current Leader");
   HttpResponse e = Do("POST", "/leader");
   EXPECT_EQ(e.status, 500);
   EXPECT_EQ(e.body, "stepdown: cannot step down to the current Leader\n");

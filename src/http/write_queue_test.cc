@@ -9,12 +9,12 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "http/fake_database_test_util.h"
+#include "api/fake_database_test_util.h"
 
 namespace http {
 namespace {
 
-using testing::FakeDatabase;
+using api::testing::FakeDatabase;
 constexpr int64_t kStart = 1'653'314'298'877'648'933;
 
 std::vector<api::Statement> Stmts(std::initializer_list<const char*> sqls) {
