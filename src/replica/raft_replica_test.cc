@@ -1,6 +1,7 @@
 // RaftReplica with an in-process network (no sockets) and in-memory file systems that can
 // crash. The real-TCP cluster test is transport/raft_cluster_test.cc.
 #include "replica/raft_replica.h"
+#include "replica/testing_network_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -54,46 +55,8 @@ class Recorder : public Applier {
   uint64_t last_index = 0;
 };
 
-// Delivers every message synchronously into the recipient's inbox; can isolate nodes.
-class Network {
- public:
-  void Attach(raft::NodeId id, RaftReplica* r) {
-    std::lock_guard<std::mutex> l(mu_);
-    nodes_[id] = r;
-  }
-  void Detach(raft::NodeId id) {
-    std::lock_guard<std::mutex> l(mu_);
-    nodes_.erase(id);
-  }
-  void Isolate(raft::NodeId id, bool on) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (on) {
-      isolated_.insert(id);
-    } else {
-      isolated_.erase(id);
-    }
-  }
-  void Deliver(raft::Message m) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (isolated_.count(m.from) || isolated_.count(m.to)) return;
-    auto it = nodes_.find(m.to);
-    if (it != nodes_.end()) it->second->OnMessage(std::move(m));
-  }
-
- private:
-  std::mutex mu_;
-  std::map<raft::NodeId, RaftReplica*> nodes_;
-  std::set<raft::NodeId> isolated_;
-};
-
-class LoopTransport : public Transport {
- public:
-  explicit LoopTransport(Network* net) : net_(net) {}
-  void Send(raft::Message m) override { net_->Deliver(std::move(m)); }
-
- private:
-  Network* net_;
-};
+using testing::Network;
+using LoopTransport = testing::NetworkTransport;
 
 struct Node {
   explicit Node(Network* net) : transport(net) {}

@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/executor.h"
+#include "replica/testing_network_test_util.h"
 #include "snapshot/snapshot_store.h"
 #include "store/membership.h"
 #include "store/store.h"
@@ -36,44 +37,35 @@ bool Eventually(Pred pred, std::chrono::seconds limit = std::chrono::seconds(60)
   return pred();
 }
 
-class Net {
+// The shared in-process network, plus snapshot delivery like transport/'s: the receiver gets
+// a checked copy of the image in its snapshot directory.
+class Net : public replica::testing::Network {
  public:
   void Attach(raft::NodeId id, replica::TransportHandler* h, std::string snap_dir) {
+    Network::Attach(id, h);
     std::lock_guard<std::mutex> l(mu_);
-    nodes_[id] = {h, std::move(snap_dir)};
+    snap_dirs_[id] = std::move(snap_dir);
   }
-  void Detach(raft::NodeId id) {
-    std::lock_guard<std::mutex> l(mu_);
-    nodes_.erase(id);
-  }
-  void Isolate(raft::NodeId id, bool on) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (on) {
-      isolated_.insert(id);
-    } else {
-      isolated_.erase(id);
-    }
-  }
-  void Deliver(raft::Message m) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (isolated_.count(m.from) || isolated_.count(m.to)) return;
-    auto it = nodes_.find(m.to);
-    if (it != nodes_.end()) it->second.handler->OnMessage(std::move(m));
-  }
-  // Like transport/: the receiver gets a checked copy of the image in its snapshot directory.
   bool DeliverSnapshot(raft::Message m, const std::string& image) {
+    std::string dst;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      dst = snap_dirs_[m.to] + "/incoming-" + std::to_string(seq_++) + ".tmp";
+    }
+    raft::NodeId to = m.to;
+    bool ok = false;
+    bool linked = WithLink(m, [&](replica::TransportHandler* h) {
+      std::error_code ec;
+      if (!std::filesystem::copy_file(image, dst, ec)) return;
+      uint64_t size = 0;
+      uint32_t crc = 0;
+      if (!snapshot::ChecksumFile(dst, &size, &crc).ok()) return;
+      ok = true;
+      h->OnSnapshot(std::move(m), dst, size, crc);
+    });
+    if (!linked || !ok) return false;
     std::lock_guard<std::mutex> l(mu_);
-    if (isolated_.count(m.from) || isolated_.count(m.to)) return false;
-    auto it = nodes_.find(m.to);
-    if (it == nodes_.end()) return false;
-    const std::string dst = it->second.snap_dir + "/incoming-" + std::to_string(seq_++) + ".tmp";
-    std::error_code ec;
-    if (!std::filesystem::copy_file(image, dst, ec)) return false;
-    uint64_t size = 0;
-    uint32_t crc = 0;
-    if (!snapshot::ChecksumFile(dst, &size, &crc).ok()) return false;
-    sent_to_[m.to]++;
-    it->second.handler->OnSnapshot(std::move(m), dst, size, crc);
+    sent_to_[to]++;
     return true;
   }
   int SentTo(raft::NodeId id) {
@@ -82,21 +74,15 @@ class Net {
   }
 
  private:
-  struct Node {
-    replica::TransportHandler* handler;
-    std::string snap_dir;
-  };
   std::mutex mu_;
-  std::map<raft::NodeId, Node> nodes_;
-  std::set<raft::NodeId> isolated_;
+  std::map<raft::NodeId, std::string> snap_dirs_;
   std::map<raft::NodeId, int> sent_to_;  // snapshots delivered, by receiver
   uint64_t seq_ = 0;
 };
 
-class NetTransport : public replica::Transport {
+class NetTransport : public replica::testing::NetworkTransport {
  public:
-  explicit NetTransport(Net* net) : net_(net) {}
-  void Send(raft::Message m) override { net_->Deliver(std::move(m)); }
+  explicit NetTransport(Net* net) : NetworkTransport(net), net_(net) {}
   void SendSnapshot(raft::Message m, std::string image, std::function<void(bool)> done) override {
     done(net_->DeliverSnapshot(std::move(m), image));
   }

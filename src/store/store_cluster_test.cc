@@ -18,6 +18,7 @@
 #include "command/command.h"
 #include "fs/posix_file_system.h"
 #include "raftlog/log.h"
+#include "replica/testing_network_test_util.h"
 #include "store/membership.h"
 #include "store/store.h"
 
@@ -44,45 +45,8 @@ bool Eventually(Pred pred) {
   return pred();
 }
 
-class Net {
- public:
-  void Attach(raft::NodeId id, replica::TransportHandler* h) {
-    std::lock_guard<std::mutex> l(mu_);
-    nodes_[id] = h;
-  }
-  void Detach(raft::NodeId id) {
-    std::lock_guard<std::mutex> l(mu_);
-    nodes_.erase(id);
-  }
-  void Isolate(raft::NodeId id, bool on) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (on) {
-      isolated_.insert(id);
-    } else {
-      isolated_.erase(id);
-    }
-  }
-  void Deliver(raft::Message m) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (isolated_.count(m.from) || isolated_.count(m.to)) return;
-    auto it = nodes_.find(m.to);
-    if (it != nodes_.end()) it->second->OnMessage(std::move(m));
-  }
-
- private:
-  std::mutex mu_;
-  std::map<raft::NodeId, replica::TransportHandler*> nodes_;
-  std::set<raft::NodeId> isolated_;
-};
-
-class NetTransport : public replica::Transport {
- public:
-  explicit NetTransport(Net* net) : net_(net) {}
-  void Send(raft::Message m) override { net_->Deliver(std::move(m)); }
-
- private:
-  Net* net_;
-};
+using Net = replica::testing::Network;
+using NetTransport = replica::testing::NetworkTransport;
 
 struct TestNode {
   explicit TestNode(Net* net) : transport(net) {}
