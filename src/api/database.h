@@ -294,6 +294,15 @@ class Database {
   virtual base::Status Notify(const NotifyRequest& request) {
     return base::Status(base::Code::kUnsupported, "notify not implemented");
   }
+  // /readyz `sync`: waits until this node's commit index has reached the leader's (fetched from
+  // the leader now), at most timeout_ns. OK at once on the leader. Errors: kTimeout "timeout
+  // waiting for commit index", or the error of reaching the leader. The forwarding decorator
+  // implements it with WaitForCommitIndex of the local store.
+  virtual base::Status SyncWithLeader(int64_t timeout_ns) { return base::Status::Ok(); }
+  // Waits until the local commit index is >= index, at most timeout_ns (kTimeout otherwise).
+  virtual base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) {
+    return base::Status::Ok();
+  }
 
   // Readiness (/readyz): store open and a leader known.
   virtual bool Ready() = 0;

@@ -94,6 +94,11 @@ class FakeDatabase : public Database {
     notifies.push_back(request);
     return base::Status::Ok();
   }
+  base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) override {
+    std::lock_guard<std::mutex> lock(mu);
+    commit_waits.push_back(index);
+    return commit_wait_status;
+  }
   bool Ready() override { return ready; }
   Tree Status() override {
     return TreeMap{{"leader", TreeMap{{"node_id", "1"}, {"addr", "localhost:4002"}}},
@@ -128,6 +133,7 @@ class FakeDatabase : public Database {
   std::vector<std::string> stepdowns;
   std::vector<JoinRequest> joins;
   std::vector<NotifyRequest> notifies;
+  std::vector<uint64_t> commit_waits;  // WaitForCommitIndex indexes
   std::vector<Done> held;
   bool hold_execute = false;
 
@@ -139,6 +145,7 @@ class FakeDatabase : public Database {
   base::Result<BackupFile> backup_result = base::Status(base::Code::kInternal, "no backup");
   base::Status snapshot_status;
   base::Status membership_status;  // Remove, Stepdown, Join
+  base::Status commit_wait_status;
   LeaderInfo leader{"1", "localhost:4002", "http://localhost:4001"};
   std::vector<NodeInfo> nodes;
   bool ready = true;

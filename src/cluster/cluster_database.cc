@@ -150,6 +150,21 @@ void ClusterDatabase::RememberApiAddr(const std::string& raft_addr, const std::s
   meta_cache_[raft_addr] = CachedMeta{url, clock_->MonotonicNanos()};
 }
 
+base::Status ClusterDatabase::SyncWithLeader(int64_t timeout_ns) {
+  api::LeaderInfo l = local_->Leader();
+  if (l.raft_addr.empty()) return base::Status(base::Code::kNoLeader, "leader not found");
+  if (l.raft_addr == options_.self_raft_addr || (!l.id.empty() && l.id == options_.self_id)) {
+    return base::Status::Ok();  // the leader's commit index is its own
+  }
+  const int64_t start = clock_->MonotonicNanos();
+  CallOptions o;
+  o.timeout_ns = timeout_ns;
+  auto meta = client_->GetNodeMetaSync(l.raft_addr, o);
+  if (!meta.ok()) return meta.status();
+  const int64_t left = timeout_ns - (clock_->MonotonicNanos() - start);
+  return local_->WaitForCommitIndex(meta->commit_index, left > 0 ? left : 0);
+}
+
 api::LeaderInfo ClusterDatabase::Leader() {
   api::LeaderInfo l = local_->Leader();
   if (l.raft_addr.empty()) return l;

@@ -74,6 +74,10 @@ class ClusterDatabase final : public api::Database {
   base::Status Snapshot(uint64_t trailing_logs) override;
 
   api::LeaderInfo Leader() override;
+  base::Status SyncWithLeader(int64_t timeout_ns) override;
+  base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) override {
+    return local_->WaitForCommitIndex(index, timeout_ns);
+  }
   std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
   std::vector<api::NodeInfo> NodesWithOptions(const api::NodesRequest& request) override;
   base::Status Remove(const std::string& node_id) override;

@@ -135,6 +135,21 @@ TEST_F(ClusterDatabaseTest, LeaderApiAddrComesFromNodeMetaAndIsCached) {
   EXPECT_EQ(client_.stats().calls, 2u);
 }
 
+// readyz `sync`: a follower waits for the leader's commit index (7 in the leader's meta).
+TEST_F(ClusterDatabaseTest, SyncWaitsForTheLeadersCommitIndex) {
+  EXPECT_TRUE(db_.SyncWithLeader(1'000'000'000).ok());
+  ASSERT_EQ(local_.commit_waits.size(), 1u);
+  EXPECT_EQ(local_.commit_waits[0], leader_.meta.commit_index);
+  local_.commit_wait_status = base::Status(base::Code::kTimeout, "timeout waiting for commit index");
+  EXPECT_EQ(db_.SyncWithLeader(1'000'000'000).message(), "timeout waiting for commit index");
+  // On the leader there is nothing to wait for; with no leader it fails.
+  local_.leader = api::LeaderInfo{"f", "follower:4002", ""};
+  EXPECT_TRUE(db_.SyncWithLeader(1'000'000'000).ok());
+  local_.leader = api::LeaderInfo{};
+  EXPECT_EQ(db_.SyncWithLeader(1'000'000'000).code(), base::Code::kNoLeader);
+  EXPECT_EQ(local_.commit_waits.size(), 2u);
+}
+
 TEST_F(ClusterDatabaseTest, NodesProbesEveryNode) {
   std::string dead;
   {

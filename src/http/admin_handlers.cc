@@ -216,8 +216,13 @@ void HandleReadyz(ServiceEnv& env, CallPtr call) {
   std::string body = "[+]node ok\n[+]leader ok";
   if (!env.db->Ready()) return FinishReadyz(std::move(call), 503, body + "\n[+]store not ready");
   body += "\n[+]store ok";
-  // `sync`: on a single node the local commit index is the leader's.
-  if (call->params.sync) body += "\n[+]sync ok";
+  if (call->params.sync) {
+    base::Status synced = env.db->SyncWithLeader(call->params.TimeoutNs());
+    if (!synced.ok()) {
+      return FinishReadyz(std::move(call), 503, body + "\n[+]sync " + synced.message());
+    }
+    body += "\n[+]sync ok";
+  }
   api::QueryRequest q;
   q.statements.push_back(api::Statement{.sql = "SELECT 1"});
   q.level = api::Level::kNone;

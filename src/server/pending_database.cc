@@ -109,6 +109,16 @@ base::Status PendingDatabase::Notify(const api::NotifyRequest& request) {
   return NotReady();
 }
 
+base::Status PendingDatabase::SyncWithLeader(int64_t timeout_ns) {
+  if (api::Database* db = target()) return db->SyncWithLeader(timeout_ns);
+  return NotReady();
+}
+
+base::Status PendingDatabase::WaitForCommitIndex(uint64_t index, int64_t timeout_ns) {
+  if (api::Database* db = target()) return db->WaitForCommitIndex(index, timeout_ns);
+  return NotReady();
+}
+
 bool PendingDatabase::Ready() {
   api::Database* db = target();
   return db != nullptr && db->Ready();

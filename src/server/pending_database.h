@@ -39,6 +39,8 @@ class PendingDatabase final : public api::Database {
   std::vector<api::NodeInfo> NodesWithOptions(const api::NodesRequest& request) override;
   base::Status Join(const api::JoinRequest& request) override;
   base::Status Notify(const api::NotifyRequest& request) override;
+  base::Status SyncWithLeader(int64_t timeout_ns) override;
+  base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) override;
   bool Ready() override;
   api::Tree Status() override;
   api::Tree DebugVars() override;

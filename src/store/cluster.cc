@@ -339,6 +339,17 @@ base::Status StoreImpl::Notify(const api::NotifyRequest& req) {
   return base::Status::Ok();
 }
 
+base::Status StoreImpl::WaitForCommitIndex(uint64_t index, int64_t timeout_ns) {
+  const int64_t deadline = deps_.clock->MonotonicNanos() + timeout_ns;
+  while (replica_->GetRaftStatus().commit_index < index) {
+    if (deps_.clock->MonotonicNanos() >= deadline) {
+      return base::Status(base::Code::kTimeout, "timeout waiting for commit index");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll interval (readyz only)
+  }
+  return base::Status::Ok();
+}
+
 base::Status StoreImpl::Stepdown(const std::string& node_id, bool wait) {
   if (!open_) return kNotOpenStatus;
   if (!replica_->IsLeader()) return LeaderError();

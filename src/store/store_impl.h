@@ -84,6 +84,7 @@ class StoreImpl final : public Store, public replica::Applier {
   std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
   base::Status Remove(const std::string& node_id) override;
   base::Status Stepdown(const std::string& node_id, bool wait) override;
+  base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) override;
   base::Status Join(const api::JoinRequest& request) override;
   base::Status Notify(const api::NotifyRequest& request) override;
   bool Ready() override;
