@@ -165,7 +165,7 @@ struct BackupRequest {
   ForwardOptions forward;
 };
 
-// /db/load with its forwarding options (see Database::LoadWithOptions).
+// /db/load (Database::Load).
 struct LoadRequest {
   std::string data;
   ForwardOptions forward;
@@ -206,20 +206,20 @@ struct NodeInfo {
   std::string error;
 };
 
-// DELETE /remove (see Database::RemoveWithOptions).
+// DELETE /remove (Database::Remove).
 struct RemoveRequest {
   std::string id;
   ForwardOptions forward;
 };
 
-// POST /leader (see Database::StepdownWithOptions). Empty id = any node.
+// POST /leader (Database::Stepdown). Empty id = any node.
 struct StepdownRequest {
   std::string id;
   bool wait = false;
   ForwardOptions forward;
 };
 
-// GET /nodes, /leader (see Database::NodesWithOptions).
+// GET /nodes, /leader (Database::Nodes).
 struct NodesRequest {
   bool include_non_voters = false;
   int64_t timeout_ns = 0;  // per-node probe timeout; 0 = the implementation's default
@@ -256,8 +256,8 @@ class Database {
   virtual void Query(QueryRequest request, Done done) = 0;
   virtual void Request(UnifiedRequest request, Done done) = 0;
 
-  // /db/load: `data` is a SQLite file image or SQL text (http-api.md §7.4).
-  virtual void Load(std::string data, Done done) = 0;
+  // /db/load: `request.data` is a SQLite file image or SQL text (http-api.md §7.4).
+  virtual void Load(LoadRequest request, Done done) = 0;
   // /boot: replace the local database with a SQLite file image, bypassing the log.
   virtual base::Status Boot(std::string sqlite_image) = 0;
   virtual base::Result<BackupFile> Backup(const BackupRequest& request) = 0;
@@ -266,25 +266,12 @@ class Database {
 
   // Membership and leadership.
   virtual LeaderInfo Leader() = 0;
-  virtual std::vector<NodeInfo> Nodes(bool include_non_voters) = 0;
-  virtual base::Status Remove(const std::string& node_id) = 0;
-  virtual base::Status Stepdown(const std::string& node_id, bool wait) = 0;
+  virtual std::vector<NodeInfo> Nodes(const NodesRequest& request) = 0;
+  virtual base::Status Remove(const RemoveRequest& request) = 0;
+  virtual base::Status Stepdown(const StepdownRequest& request) = 0;
 
-  // Issue 4 additions. Defaults keep older implementations (fakes, the store before it
-  // supports them) compiling: the *WithOptions variants drop the options and call the plain
-  // method; Join/Notify answer kUnsupported. The forwarding decorator (cluster/) overrides all.
-  virtual void LoadWithOptions(LoadRequest request, Done done) {
-    Load(std::move(request.data), std::move(done));
-  }
-  virtual base::Status RemoveWithOptions(const RemoveRequest& request) {
-    return Remove(request.id);
-  }
-  virtual base::Status StepdownWithOptions(const StepdownRequest& request) {
-    return Stepdown(request.id, request.wait);
-  }
-  virtual std::vector<NodeInfo> NodesWithOptions(const NodesRequest& request) {
-    return Nodes(request.include_non_voters);
-  }
+  // Join and Notify default to kUnsupported (test fakes); the store and the forwarding
+  // decorator (cluster/) implement them.
   // Join: leader adds (or replaces, §2.2) the member; kNotLeader on a follower (Leader() then
   // names the leader). Idempotent for a member with the same id and address.
   virtual base::Status Join(const JoinRequest& request) {

@@ -40,9 +40,9 @@ class FakeDatabase : public Database {
     lock.unlock();
     done(std::move(r));
   }
-  void Load(std::string data, Done done) override {
+  void Load(LoadRequest request, Done done) override {
     std::unique_lock<std::mutex> lock(mu);
-    loads.push_back(data);
+    loads.push_back(request.data);
     Response r = execute_response;
     lock.unlock();
     done(std::move(r));
@@ -66,22 +66,22 @@ class FakeDatabase : public Database {
     std::lock_guard<std::mutex> lock(mu);
     return leader;
   }
-  std::vector<NodeInfo> Nodes(bool include_non_voters) override {
+  std::vector<NodeInfo> Nodes(const NodesRequest& request) override {
     std::lock_guard<std::mutex> lock(mu);
     std::vector<NodeInfo> out;
     for (const NodeInfo& n : nodes) {
-      if (n.voter || include_non_voters) out.push_back(n);
+      if (n.voter || request.include_non_voters) out.push_back(n);
     }
     return out;
   }
-  base::Status Remove(const std::string& node_id) override {
+  base::Status Remove(const RemoveRequest& request) override {
     std::lock_guard<std::mutex> lock(mu);
-    removes.push_back(node_id);
+    removes.push_back(request.id);
     return membership_status;
   }
-  base::Status Stepdown(const std::string& node_id, bool wait) override {
+  base::Status Stepdown(const StepdownRequest& request) override {
     std::lock_guard<std::mutex> lock(mu);
-    stepdowns.push_back(node_id);
+    stepdowns.push_back(request.id);
     return membership_status;
   }
   base::Status Join(const JoinRequest& request) override {

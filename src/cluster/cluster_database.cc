@@ -89,14 +89,10 @@ void ClusterDatabase::Request(api::UnifiedRequest request, api::Done done) {
              api::Done d) { client_->Request(to, r, o, std::move(d)); });
 }
 
-void ClusterDatabase::Load(std::string data, api::Done done) {
-  LoadWithOptions(api::LoadRequest{std::move(data), {}}, std::move(done));
-}
-
-void ClusterDatabase::LoadWithOptions(api::LoadRequest request, api::Done done) {
+void ClusterDatabase::Load(api::LoadRequest request, api::Done done) {
   RunOrForward(
       std::move(request), std::move(done),
-      [this](api::LoadRequest r, api::Done d) { local_->Load(std::move(r.data), std::move(d)); },
+      [this](api::LoadRequest r, api::Done d) { local_->Load(std::move(r), std::move(d)); },
       [this](const std::string& to, const api::LoadRequest& r, const CallOptions& o,
              api::Done d) { client_->Load(to, r.data, o, std::move(d)); });
 }
@@ -176,14 +172,8 @@ api::LeaderInfo ClusterDatabase::Leader() {
   return l;
 }
 
-std::vector<api::NodeInfo> ClusterDatabase::Nodes(bool include_non_voters) {
-  api::NodesRequest r;
-  r.include_non_voters = include_non_voters;
-  return NodesWithOptions(r);
-}
-
-std::vector<api::NodeInfo> ClusterDatabase::NodesWithOptions(const api::NodesRequest& request) {
-  std::vector<api::NodeInfo> nodes = local_->Nodes(request.include_non_voters);
+std::vector<api::NodeInfo> ClusterDatabase::Nodes(const api::NodesRequest& request) {
+  std::vector<api::NodeInfo> nodes = local_->Nodes(request);
   std::string leader_addr = local_->Leader().raft_addr;
   struct Pending {
     std::mutex mu;
@@ -243,24 +233,16 @@ std::vector<api::NodeInfo> ClusterDatabase::NodesWithOptions(const api::NodesReq
   return nodes;
 }
 
-base::Status ClusterDatabase::Remove(const std::string& node_id) {
-  return RemoveWithOptions(api::RemoveRequest{node_id, {}});
-}
-
-base::Status ClusterDatabase::RemoveWithOptions(const api::RemoveRequest& request) {
-  base::Status st = local_->Remove(request.id);
+base::Status ClusterDatabase::Remove(const api::RemoveRequest& request) {
+  base::Status st = local_->Remove(request);
   if (st.code() != base::Code::kNotLeader || request.forward.redirect) return st;
   auto target = ForwardTarget();
   if (!target.ok()) return target.status();
   return client_->RemoveSync(*target, request.id, CallOptions::From(request.forward));
 }
 
-base::Status ClusterDatabase::Stepdown(const std::string& node_id, bool wait) {
-  return StepdownWithOptions(api::StepdownRequest{node_id, wait, {}});
-}
-
-base::Status ClusterDatabase::StepdownWithOptions(const api::StepdownRequest& request) {
-  base::Status st = local_->Stepdown(request.id, request.wait);
+base::Status ClusterDatabase::Stepdown(const api::StepdownRequest& request) {
+  base::Status st = local_->Stepdown(request);
   if (st.code() != base::Code::kNotLeader || request.forward.redirect) return st;
   auto target = ForwardTarget();
   if (!target.ok()) return target.status();

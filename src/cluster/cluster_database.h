@@ -8,17 +8,17 @@
 // returned verbatim. No leader known → kNoLeader ("leader not found"). The original Basic
 // credentials, `timeout` and `retries` travel with the forwarded call (api::ForwardOptions);
 // a leader that rejects them yields kPermissionDenied.
-//   Execute / Query / Request / Load(WithOptions) — async, as above (reads at `none` are served
+//   Execute / Query / Request / Load — async, as above (reads at `none` are served
 //       by the local store and never forwarded). Queued writes work unchanged: the http/ write
 //       queue calls Execute.
 //   Backup — forwarded when leader_only and the store says kNotLeader; the leader streams the
 //       file into options.temp_dir (the caller deletes it, as for a local backup).
-//   Remove / Stepdown / Join (and *WithOptions) — synchronous, forwarded likewise.
+//   Remove / Stepdown / Join — synchronous, forwarded likewise.
 //   Notify, Boot, Snapshot, Ready, Status, DebugVars — always local.
 //   Leader() — the store's view plus `api_addr`: this node's own URL when it leads, else the
 //       leader's GET_NODE_META url (cached per Raft address for meta_cache_ttl_ns; looked up
 //       with leader_meta_timeout_ns; empty when unreachable).
-//   Nodes() / NodesWithOptions() — the store's membership, each node probed with GET_NODE_META
+//   Nodes() — the store's membership, each node probed with GET_NODE_META
 //       concurrently (this node answers from self_meta without I/O), bounded by the request's
 //       timeout (default nodes_timeout_ns): reachable, api_addr, version ("unknown" when a node
 //       reports none), leader (reachable and Raft address == the leader's), probe time, error
@@ -67,8 +67,7 @@ class ClusterDatabase final : public api::Database {
   void Execute(api::ExecuteRequest request, api::Done done) override;
   void Query(api::QueryRequest request, api::Done done) override;
   void Request(api::UnifiedRequest request, api::Done done) override;
-  void Load(std::string data, api::Done done) override;
-  void LoadWithOptions(api::LoadRequest request, api::Done done) override;
+  void Load(api::LoadRequest request, api::Done done) override;
   base::Status Boot(std::string sqlite_image) override;
   base::Result<api::BackupFile> Backup(const api::BackupRequest& request) override;
   base::Status Snapshot(uint64_t trailing_logs) override;
@@ -78,12 +77,9 @@ class ClusterDatabase final : public api::Database {
   base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) override {
     return local_->WaitForCommitIndex(index, timeout_ns);
   }
-  std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
-  std::vector<api::NodeInfo> NodesWithOptions(const api::NodesRequest& request) override;
-  base::Status Remove(const std::string& node_id) override;
-  base::Status RemoveWithOptions(const api::RemoveRequest& request) override;
-  base::Status Stepdown(const std::string& node_id, bool wait) override;
-  base::Status StepdownWithOptions(const api::StepdownRequest& request) override;
+  std::vector<api::NodeInfo> Nodes(const api::NodesRequest& request) override;
+  base::Status Remove(const api::RemoveRequest& request) override;
+  base::Status Stepdown(const api::StepdownRequest& request) override;
   base::Status Join(const api::JoinRequest& request) override;
   base::Status Notify(const api::NotifyRequest& request) override;
 

@@ -98,7 +98,7 @@ TEST_F(ClusterDatabaseTest, NoLeaderKnown) {
   api::Response r = Exec(Insert());
   EXPECT_EQ(r.status.code(), base::Code::kNoLeader);
   EXPECT_EQ(r.status.message(), "leader not found");
-  EXPECT_EQ(db_.RemoveWithOptions({"x", {}}).code(), base::Code::kNoLeader);
+  EXPECT_EQ(db_.Remove({"x", {}}).code(), base::Code::kNoLeader);
 }
 
 TEST_F(ClusterDatabaseTest, LocalAnswersAreNotForwarded) {
@@ -160,7 +160,7 @@ TEST_F(ClusterDatabaseTest, NodesProbesEveryNode) {
                   Node("l", leader_.addr),
                   Node("d", dead),
                   Node("r", "r:1", false)};
-  std::vector<api::NodeInfo> nodes = db_.Nodes(false);
+  std::vector<api::NodeInfo> nodes = db_.Nodes({false});
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_TRUE(nodes[0].reachable);
   EXPECT_EQ(nodes[0].api_addr, "http://follower:4001");
@@ -188,7 +188,7 @@ TEST_F(ClusterDatabaseTest, NodesTimeoutAndUnknownVersion) {
                   Node("s", silent_addr)};
   api::NodesRequest req;
   req.timeout_ns = 200'000'000;
-  std::vector<api::NodeInfo> nodes = db_.NodesWithOptions(req);
+  std::vector<api::NodeInfo> nodes = db_.Nodes(req);
   ASSERT_EQ(nodes.size(), 2u);
   EXPECT_EQ(nodes[0].version, "unknown");
   EXPECT_FALSE(nodes[1].reachable);
@@ -197,15 +197,15 @@ TEST_F(ClusterDatabaseTest, NodesTimeoutAndUnknownVersion) {
 
 TEST_F(ClusterDatabaseTest, MembershipCallsAreForwarded) {
   leader_.db.membership_status = base::Status::Ok();
-  EXPECT_TRUE(db_.Remove("n3").ok());
+  EXPECT_TRUE(db_.Remove({"n3"}).ok());
   EXPECT_EQ(leader_.db.removes.at(0), "n3");
-  EXPECT_TRUE(db_.StepdownWithOptions({"n2", true, {}}).ok());
+  EXPECT_TRUE(db_.Stepdown({"n2", true, {}}).ok());
   EXPECT_EQ(leader_.db.stepdowns.at(0), "n2");
   EXPECT_TRUE(db_.Join({"n9", "h9:1", true, {}}).ok());
   EXPECT_EQ(leader_.db.joins.at(0).raft_addr, "h9:1");
   api::RemoveRequest redirect{"n4", {}};
   redirect.forward.redirect = true;
-  EXPECT_EQ(db_.RemoveWithOptions(redirect).code(), base::Code::kNotLeader);
+  EXPECT_EQ(db_.Remove(redirect).code(), base::Code::kNotLeader);
   EXPECT_EQ(leader_.db.removes.size(), 1u);
   // Notify is always local.
   EXPECT_TRUE(db_.Notify({"n5", "h5:1"}).ok());
@@ -256,10 +256,10 @@ TEST_F(ClusterDatabaseAuthTest, CredentialsTravelAndRejectionIsPermissionDenied)
   bad.forward.password = "nope";
   EXPECT_EQ(Exec(bad).status.code(), base::Code::kPermissionDenied);
   api::RemoveRequest rm{"n1", {}};
-  EXPECT_EQ(db_.RemoveWithOptions(rm).code(), base::Code::kPermissionDenied);
+  EXPECT_EQ(db_.Remove(rm).code(), base::Code::kPermissionDenied);
   rm.forward.username = "alice";
   rm.forward.password = "pw";
-  EXPECT_TRUE(db_.RemoveWithOptions(rm).ok());
+  EXPECT_TRUE(db_.Remove(rm).ok());
 }
 
 }  // namespace

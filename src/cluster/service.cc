@@ -86,7 +86,7 @@ asio::awaitable<api::Response> RunSql(Core& core, const rqcluster::Command& cmd)
     }
     default: {  // LOAD
       auto data = std::make_shared<std::string>(cmd.load_data());
-      auto start = [db, data](auto cb) { db->Load(std::move(*data), cb); };
+      auto start = [db, data](auto cb) { db->Load(api::LoadRequest{std::move(*data), {}}, cb); };
       co_return co_await AwaitCallback<api::Response>(start);
     }
   }
@@ -107,7 +107,7 @@ asio::awaitable<void> Membership(Core& core, const rqcluster::Command& cmd, Outc
     case rqcluster::Command::REMOVE_NODE: {
       if (!Allowed(core, cmd, auth::kPermRemove)) co_return Deny(core, &out->reply);
       std::string id = cmd.node_id();
-      auto fn = [db, id] { return db->Remove(id); };
+      auto fn = [db, id] { return db->Remove(api::RemoveRequest{id, {}}); };
       st = co_await RunBlocking<base::Status>(core, fn);
       break;
     }
@@ -115,7 +115,7 @@ asio::awaitable<void> Membership(Core& core, const rqcluster::Command& cmd, Outc
       if (!Allowed(core, cmd, auth::kPermLeaderOps)) co_return Deny(core, &out->reply);
       std::string id = cmd.node_id();
       bool wait = cmd.wait();
-      auto fn = [db, id, wait] { return db->Stepdown(id, wait); };
+      auto fn = [db, id, wait] { return db->Stepdown(api::StepdownRequest{id, wait, {}}); };
       st = co_await RunBlocking<base::Status>(core, fn);
       break;
     }

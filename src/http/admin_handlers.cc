@@ -55,7 +55,7 @@ std::vector<api::NodeInfo> TimedNodes(ServiceEnv& env, bool include_non_voters,
   api::NodesRequest req;
   req.include_non_voters = include_non_voters;
   req.timeout_ns = timeout_ns;
-  std::vector<api::NodeInfo> nodes = env.db->NodesWithOptions(req);
+  std::vector<api::NodeInfo> nodes = env.db->Nodes(req);
   int64_t elapsed_ns = std::max<int64_t>(1, env.clock->MonotonicNanos() - start);
   for (api::NodeInfo& n : nodes) {
     if (n.reachable && n.probe_time_s <= 0) n.probe_time_s = static_cast<double>(elapsed_ns) / 1e9;
@@ -103,7 +103,7 @@ void HandleRemove(ServiceEnv& env, CallPtr call) {
   api::RemoveRequest req;
   req.id = std::move(id);
   req.forward = ForwardOptionsFor(*call);
-  base::Status st = env.db->RemoveWithOptions(req);
+  base::Status st = env.db->Remove(req);
   if (!st.ok()) return FinishLeaderOpError(env, std::move(call), st, "");
   call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
   FinishEmpty(std::move(call), 200);
@@ -164,7 +164,7 @@ void LeaderPost(ServiceEnv& env, CallPtr call) {
   req.id = std::move(id);
   req.wait = call->params.wait;
   req.forward = ForwardOptionsFor(*call);
-  base::Status st = env.db->StepdownWithOptions(req);
+  base::Status st = env.db->Stepdown(req);
   if (!st.ok()) return FinishLeaderOpError(env, std::move(call), st, "stepdown: ");
   call->response.SetHeader("X-Rqlite-Served-By", env.config.adv_addr);
   FinishEmpty(std::move(call), 200);

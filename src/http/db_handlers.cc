@@ -275,12 +275,12 @@ void HandleLoad(ServiceEnv& env, CallPtr call) {
   req.data = std::move(call->request.body);
   bool binary = req.data.size() > 13 && req.data.starts_with("SQLite format");
   if (binary) {
-    env.db->LoadWithOptions(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
+    env.db->Load(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                    FinishBinaryLoad(env, std::move(c), std::move(r));
                  }));
     return;
   }
-  env.db->LoadWithOptions(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
+  env.db->Load(std::move(req), OwningDone(env, std::move(call), RenderOn::kIoThread, [&env](CallPtr c, api::Response r) {
                  FinishSqlResponse(env, std::move(c), std::move(r));
                }));
 }

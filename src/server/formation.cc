@@ -110,7 +110,7 @@ base::Status JoinOrBoot(const Config& config, api::Database& local, cluster::Cli
 }
 
 bool IsMember(api::Database& local, const std::string& id) {
-  for (const api::NodeInfo& n : local.Nodes(true)) {
+  for (const api::NodeInfo& n : local.Nodes(api::NodesRequest{.include_non_voters = true})) {
     if (n.id == id) return true;
   }
   return false;
@@ -137,7 +137,7 @@ base::Status FormCluster(const Config& config, api::Database& local, cluster::Cl
     }
   }
   if (config.bootstrap_expect == 0) {
-    std::vector<api::NodeInfo> nodes = local.Nodes(true);
+    std::vector<api::NodeInfo> nodes = local.Nodes(api::NodesRequest{.include_non_voters = true});
     if (nodes.size() == 1 && nodes[0].id == config.node_id) {
       return base::InvalidArgument(
           "node is the only node in a single-node cluster, joining other clusters not "
@@ -159,7 +159,7 @@ base::Status RemoveSelf(const Config& config, api::Database& local, cluster::Cli
       continue;
     }
     s = leader.id == config.node_id
-            ? local.Remove(config.node_id)
+            ? local.Remove(api::RemoveRequest{.id = config.node_id})
             : client.RemoveSync(leader.raft_addr, config.node_id,
                                 Call(creds, std::chrono::seconds(5)));
     if (s.ok()) break;
@@ -176,9 +176,9 @@ base::Status RemoveSelf(const Config& config, api::Database& local, cluster::Cli
 
 void StepdownIfLeader(const Config& config, api::Database& local) {
   if (local.Leader().id != config.node_id) return;
-  if (local.Nodes(false).size() < 2) return;
+  if (local.Nodes(api::NodesRequest{}).size() < 2) return;
   LOG(kInfo, "rqlited") << "stepping down as Leader before shutdown";
-  base::Status s = local.Stepdown("", true);
+  base::Status s = local.Stepdown(api::StepdownRequest{.wait = true});
   if (!s.ok()) LOG(kWarn, "rqlited") << "stepdown before shutdown failed: " << s.message();
 }
 

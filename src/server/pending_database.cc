@@ -39,8 +39,8 @@ void PendingDatabase::Request(api::UnifiedRequest request, api::Done done) {
   done(NoLeader());
 }
 
-void PendingDatabase::Load(std::string data, api::Done done) {
-  if (api::Database* db = target()) return db->Load(std::move(data), std::move(done));
+void PendingDatabase::Load(api::LoadRequest request, api::Done done) {
+  if (api::Database* db = target()) return db->Load(std::move(request), std::move(done));
   done(NoLeader());
 }
 
@@ -64,39 +64,19 @@ api::LeaderInfo PendingDatabase::Leader() {
   return {};
 }
 
-std::vector<api::NodeInfo> PendingDatabase::Nodes(bool include_non_voters) {
-  if (api::Database* db = target()) return db->Nodes(include_non_voters);
+std::vector<api::NodeInfo> PendingDatabase::Nodes(const api::NodesRequest& request) {
+  if (api::Database* db = target()) return db->Nodes(request);
   return {};
 }
 
-base::Status PendingDatabase::Remove(const std::string& node_id) {
-  if (api::Database* db = target()) return db->Remove(node_id);
+base::Status PendingDatabase::Remove(const api::RemoveRequest& request) {
+  if (api::Database* db = target()) return db->Remove(request);
   return NotReady();
 }
 
-base::Status PendingDatabase::Stepdown(const std::string& node_id, bool wait) {
-  if (api::Database* db = target()) return db->Stepdown(node_id, wait);
+base::Status PendingDatabase::Stepdown(const api::StepdownRequest& request) {
+  if (api::Database* db = target()) return db->Stepdown(request);
   return NotReady();
-}
-
-void PendingDatabase::LoadWithOptions(api::LoadRequest request, api::Done done) {
-  if (api::Database* db = target()) return db->LoadWithOptions(std::move(request), std::move(done));
-  done(NoLeader());
-}
-
-base::Status PendingDatabase::RemoveWithOptions(const api::RemoveRequest& request) {
-  if (api::Database* db = target()) return db->RemoveWithOptions(request);
-  return NotReady();
-}
-
-base::Status PendingDatabase::StepdownWithOptions(const api::StepdownRequest& request) {
-  if (api::Database* db = target()) return db->StepdownWithOptions(request);
-  return NotReady();
-}
-
-std::vector<api::NodeInfo> PendingDatabase::NodesWithOptions(const api::NodesRequest& request) {
-  if (api::Database* db = target()) return db->NodesWithOptions(request);
-  return {};
 }
 
 base::Status PendingDatabase::Join(const api::JoinRequest& request) {

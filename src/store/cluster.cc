@@ -216,7 +216,8 @@ api::LeaderInfo StoreImpl::Leader() {
   return {m->id, m->raft_addr, ""};  // the cluster decorator fills the API URL
 }
 
-std::vector<api::NodeInfo> StoreImpl::Nodes(bool include_non_voters) {
+std::vector<api::NodeInfo> StoreImpl::Nodes(const api::NodesRequest& request) {
+  const bool include_non_voters = request.include_non_voters;
   if (!open_) return {};
   const replica::RaftStatus rs = replica_->GetRaftStatus();
   const auto members = members_->All();
@@ -305,7 +306,8 @@ base::Status StoreImpl::Join(const api::JoinRequest& req) {
   return base::Status::Ok();
 }
 
-base::Status StoreImpl::Remove(const std::string& node_id) {
+base::Status StoreImpl::Remove(const api::RemoveRequest& request) {
+  const std::string& node_id = request.id;
   if (!open_) return kNotOpenStatus;
   if (!replica_->IsLeader()) return LeaderError();
   auto m = members_->FindById(node_id);
@@ -350,7 +352,9 @@ base::Status StoreImpl::WaitForCommitIndex(uint64_t index, int64_t timeout_ns) {
   return base::Status::Ok();
 }
 
-base::Status StoreImpl::Stepdown(const std::string& node_id, bool wait) {
+base::Status StoreImpl::Stepdown(const api::StepdownRequest& request) {
+  const std::string& node_id = request.id;
+  const bool wait = request.wait;
   if (!open_) return kNotOpenStatus;
   if (!replica_->IsLeader()) return LeaderError();
   raft::NodeId target = raft::kNoNode;

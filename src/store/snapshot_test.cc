@@ -273,7 +273,7 @@ TEST_F(StoreSnapshotTest, IsolatedFollowerCatchesUpFromSnapshotThenRestartRebuil
   EXPECT_GE(net_.SentTo(NodeIdFor("n3")), 1);
   // The member table travelled with the image: n3 knows n4's address.
   bool knows_n4 = false;
-  for (const api::NodeInfo& ni : S("n3")->Nodes(true)) {
+  for (const api::NodeInfo& ni : S("n3")->Nodes({true})) {
     if (ni.id == "n4") knows_n4 = ni.raft_addr == "addr-n4";
   }
   EXPECT_TRUE(knows_n4);

@@ -357,7 +357,8 @@ void StoreImpl::Request(api::UnifiedRequest req, api::Done done) {
   }, nullptr);
 }
 
-void StoreImpl::Load(std::string data, api::Done done) {
+void StoreImpl::Load(api::LoadRequest request, api::Done done) {
+  std::string data = std::move(request.data);
   if (!open_) return done(Fail(kNotOpen));
   if (!replica_->IsLeader()) return done(Fail(LeaderError()));
   command::Command cmd;

@@ -255,7 +255,7 @@ TEST_F(StoreClusterTest, ReplicatesAndFollowersRefuseLeaderWork) {
   EXPECT_EQ(li.raft_addr, "addr-n1");
   EXPECT_EQ(li.api_addr, "");  // only the cluster decorator knows a remote API URL
   EXPECT_EQ(S("n1")->Leader().api_addr, "http://api-n1");
-  auto nodes = S("n1")->Nodes(false);
+  auto nodes = S("n1")->Nodes({false});
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_TRUE(nodes[0].leader && nodes[0].voter && nodes[0].id == "n1");
   EXPECT_EQ(nodes[2].raft_addr, "addr-n3");
@@ -280,7 +280,7 @@ TEST_F(StoreClusterTest, ReplicatesAndFollowersRefuseLeaderWork) {
   EXPECT_EQ(S("n1")->Boot(image).message(), "not single-node");
   // Join rules (§2.2): same id + address → no-op; on a follower → not leader.
   EXPECT_TRUE(S("n1")->Join({"n2", "addr-n2", true, {}}).ok());
-  EXPECT_EQ(S("n1")->Nodes(true).size(), 3u);
+  EXPECT_EQ(S("n1")->Nodes({true}).size(), 3u);
   EXPECT_EQ(S("n2")->Join({"n9", "addr-n9", true, {}}).code(), base::Code::kNotLeader);
   // /status fields tools read.
   api::Tree st = S("n2")->Status();
@@ -358,19 +358,19 @@ TEST_F(StoreClusterTest, ConsistencyLevels) {
 
 TEST_F(StoreClusterTest, StepdownAndRemove) {
   Form({"n1", "n2", "n3"});
-  EXPECT_EQ(S("n1")->Stepdown("nope", false).message(), "node not found in cluster");
-  EXPECT_EQ(S("n1")->Stepdown("n1", false).message(), "cannot step down to the current Leader");
-  EXPECT_EQ(S("n2")->Stepdown("n3", false).code(), base::Code::kNotLeader);
-  ASSERT_TRUE(S("n1")->Stepdown("n2", true).ok());
+  EXPECT_EQ(S("n1")->Stepdown({"nope", false}).message(), "node not found in cluster");
+  EXPECT_EQ(S("n1")->Stepdown({"n1", false}).message(), "cannot step down to the current Leader");
+  EXPECT_EQ(S("n2")->Stepdown({"n3", false}).code(), base::Code::kNotLeader);
+  ASSERT_TRUE(S("n1")->Stepdown({"n2", true}).ok());
   ASSERT_TRUE(Eventually([&] { return S("n3")->Leader().id == "n2"; }));
   EXPECT_EQ(Exec("n1", {"CREATE TABLE t(x)"}).status.code(), base::Code::kNotLeader);
   ASSERT_TRUE(Exec("n2", {"CREATE TABLE t(x)"}).status.ok());
   // Remove a follower: the configuration shrinks everywhere, writes go on with two voters.
-  ASSERT_TRUE(S("n2")->Remove("n3").ok());
+  ASSERT_TRUE(S("n2")->Remove({"n3"}).ok());
   EXPECT_FALSE(nodes_["n1"]->removed.load());  // on_removed is only for the removed node
-  EXPECT_TRUE(S("n2")->Remove("never-a-member").ok());  // a no-op, as in rqlite
-  EXPECT_EQ(S("n2")->Nodes(true).size(), 2u);
-  EXPECT_TRUE(Eventually([&] { return S("n1")->Nodes(true).size() == 2u; }));
+  EXPECT_TRUE(S("n2")->Remove({"never-a-member"}).ok());  // a no-op, as in rqlite
+  EXPECT_EQ(S("n2")->Nodes({true}).size(), 2u);
+  EXPECT_TRUE(Eventually([&] { return S("n1")->Nodes({true}).size() == 2u; }));
   EXPECT_TRUE(Eventually([&] {  // on_peer(id, "") once the removal is applied on n1
     std::lock_guard<std::mutex> l(nodes_["n1"]->peers_mu);
     return nodes_["n1"]->peers.count(NodeIdFor("n3")) == 0;
@@ -386,15 +386,15 @@ TEST_F(StoreClusterTest, StepdownAndRemove) {
   Start("n3", c);
   ASSERT_TRUE(S("n2")->Join({"n3", "addr-n3-new", true, {}}).ok());
   EXPECT_TRUE(Eventually([&] { return Count("n3", "SELECT count(*) FROM t") == 1; }));
-  auto nodes = S("n2")->Nodes(false);
+  auto nodes = S("n2")->Nodes({false});
   ASSERT_EQ(nodes.size(), 3u);
   EXPECT_EQ(nodes[2].raft_addr, "addr-n3-new");
   // The leader removes itself: it applies its own removal (on_removed), the others go on.
-  ASSERT_TRUE(S("n2")->Remove("n2").ok());
+  ASSERT_TRUE(S("n2")->Remove({"n2"}).ok());
   EXPECT_TRUE(Eventually([&] { return nodes_["n2"]->removed.load(); }));
   ASSERT_TRUE(Eventually([&] {
     std::string l = LeaderOf({"n1", "n3"});
-    return !l.empty() && S(l)->Nodes(true).size() == 2u;
+    return !l.empty() && S(l)->Nodes({true}).size() == 2u;
   }));
   ASSERT_TRUE(Exec(LeaderOf({"n1", "n3"}), {"INSERT INTO t VALUES(2)"}).status.ok());
 }
@@ -412,12 +412,12 @@ TEST_F(StoreClusterTest, LeaderReapsUnreachableNodes) {
     Start(id, c);
     ASSERT_TRUE(S("n1")->Join({id, c.raft_addr, !c.non_voter, {}}).ok());
   }
-  ASSERT_EQ(S("n1")->Nodes(true).size(), 4u);
+  ASSERT_EQ(S("n1")->Nodes({true}).size(), 4u);
   // Healthy members are kept; the stopped voter and the stopped non-voter are removed.
   Stop("n3");
   Stop("r1");
-  ASSERT_TRUE(Eventually([&] { return S("n1")->Nodes(true).size() == 2u; }));
-  auto nodes = S("n1")->Nodes(true);
+  ASSERT_TRUE(Eventually([&] { return S("n1")->Nodes({true}).size() == 2u; }));
+  auto nodes = S("n1")->Nodes({true});
   EXPECT_EQ(nodes[0].id, "n1");
   EXPECT_EQ(nodes[1].id, "n2");
   ASSERT_TRUE(Exec("n1", {"CREATE TABLE t(x)"}).status.ok());
@@ -427,8 +427,8 @@ TEST_F(StoreClusterTest, NonVoterReplicatesButNeverVotes) {
   Form({"n1", "r1"}, {"r1"});
   ASSERT_TRUE(Exec("n1", {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)"}).status.ok());
   EXPECT_TRUE(Eventually([&] { return Count("r1", "SELECT count(*) FROM t") == 1; }));
-  EXPECT_EQ(S("n1")->Nodes(false).size(), 1u);
-  auto all = S("n1")->Nodes(true);
+  EXPECT_EQ(S("n1")->Nodes({false}).size(), 1u);
+  auto all = S("n1")->Nodes({true});
   ASSERT_EQ(all.size(), 2u);
   EXPECT_FALSE(all[1].voter);
   // auto on a non-voter = none: served locally.
@@ -479,7 +479,7 @@ TEST_F(StoreClusterTest, StartupDecisions) {
     return true;
   }));
   const std::string leader = LeaderOf(ids);
-  EXPECT_EQ(S(leader)->Nodes(true).size(), 3u);
+  EXPECT_EQ(S(leader)->Nodes({true}).size(), 3u);
   ASSERT_TRUE(Exec(leader, {"CREATE TABLE t(x)", "INSERT INTO t VALUES(1)"}).status.ok());
   for (const auto& id : ids) {
     EXPECT_TRUE(Eventually([&] { return Count(id, "SELECT count(*) FROM t") == 1; })) << id;
@@ -518,7 +518,7 @@ TEST_F(StoreClusterTest, ConvertsPreRaftSingleNodeLog) {
   EXPECT_TRUE(Exec("solo", {"INSERT INTO t VALUES(1)"}).status.ok());
   EXPECT_FALSE(std::filesystem::exists(c.dir + "/log"));
   EXPECT_TRUE(std::filesystem::exists(c.dir + "/raft/log"));
-  auto nodes = S("solo")->Nodes(true);
+  auto nodes = S("solo")->Nodes({true});
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0].id, "solo");
   Stop("solo");
@@ -568,7 +568,7 @@ TEST_F(StoreClusterTest, PeersJsonRecoversAfterQuorumLoss) {
   ASSERT_TRUE(Eventually([&] { return S("n2")->Leader().id == "n2"; }));
   EXPECT_EQ(Count("n2", "SELECT sum(x) FROM t"), 5);
   ASSERT_TRUE(Exec("n2", {"INSERT INTO t VALUES(1)"}).status.ok());
-  auto nodes = S("n2")->Nodes(true);
+  auto nodes = S("n2")->Nodes({true});
   ASSERT_EQ(nodes.size(), 1u);
   EXPECT_EQ(nodes[0].id, "n2");
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/n2/raft/peers.json"));

@@ -76,14 +76,14 @@ class StoreImpl final : public Store, public replica::Applier {
   void Execute(api::ExecuteRequest request, api::Done done) override;
   void Query(api::QueryRequest request, api::Done done) override;
   void Request(api::UnifiedRequest request, api::Done done) override;
-  void Load(std::string data, api::Done done) override;
+  void Load(api::LoadRequest request, api::Done done) override;
   base::Status Boot(std::string sqlite_image) override;
   base::Result<api::BackupFile> Backup(const api::BackupRequest& request) override;
   base::Status Snapshot(uint64_t trailing_logs) override;
   api::LeaderInfo Leader() override;
-  std::vector<api::NodeInfo> Nodes(bool include_non_voters) override;
-  base::Status Remove(const std::string& node_id) override;
-  base::Status Stepdown(const std::string& node_id, bool wait) override;
+  std::vector<api::NodeInfo> Nodes(const api::NodesRequest& request) override;
+  base::Status Remove(const api::RemoveRequest& request) override;
+  base::Status Stepdown(const api::StepdownRequest& request) override;
   base::Status WaitForCommitIndex(uint64_t index, int64_t timeout_ns) override;
   base::Status Join(const api::JoinRequest& request) override;
   base::Status Notify(const api::NotifyRequest& request) override;

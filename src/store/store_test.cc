@@ -495,7 +495,7 @@ TEST_F(StoreTest, StatusTree) {
   EXPECT_FALSE(std::get<api::TreeList>(sq.at("compile_options").v).empty());
   EXPECT_TRUE(store_->Ready());
   EXPECT_EQ(store_->Leader().id, "1");
-  EXPECT_EQ(store_->Nodes(false).size(), 1u);
+  EXPECT_EQ(store_->Nodes({false}).size(), 1u);
 }
 
 }  // namespace

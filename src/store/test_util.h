@@ -180,7 +180,7 @@ class StoreFixture : public ::testing::Test {
   api::Response LoadData(std::string data) {
     std::promise<api::Response> p;
     auto f = p.get_future();
-    store_->Load(std::move(data), [&](api::Response r) { p.set_value(std::move(r)); });
+    store_->Load({std::move(data)}, [&](api::Response r) { p.set_value(std::move(r)); });
     return f.get();
   }
 
