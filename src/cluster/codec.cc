@@ -83,6 +83,42 @@ api::Level LevelFromProto(int32_t level) {
   return static_cast<api::Level>(level);
 }
 
+// The fields of every SQL request (Execute, Query, Unified) ...
+template <typename Req>
+void SqlToProto(const Req& r, rqcluster::SqlRequest* out) {
+  StatementsToProto(r.statements, out);
+  out->set_transaction(r.transaction);
+  out->set_db_timeout_ns(r.db_timeout_ns);
+  RewriteToProto(r.rewrite, out->mutable_rewrite());
+}
+
+template <typename Req>
+Req SqlFromProto(const rqcluster::SqlRequest& r) {
+  Req out;
+  out.statements = StatementsFromProto(r);
+  out.transaction = r.transaction();
+  out.db_timeout_ns = r.db_timeout_ns();
+  out.rewrite = RewriteFromProto(r.rewrite());
+  return out;
+}
+
+// ... and those of the requests that may read (Query, Unified).
+template <typename Req>
+void ReadToProto(const Req& r, rqcluster::SqlRequest* out) {
+  out->set_level(static_cast<int32_t>(r.level));
+  out->set_freshness_ns(r.freshness_ns);
+  out->set_freshness_strict(r.freshness_strict);
+  out->set_qualify_columns(r.qualify_columns);
+}
+
+template <typename Req>
+void ReadFromProto(const rqcluster::SqlRequest& r, Req* out) {
+  out->level = LevelFromProto(r.level());
+  out->freshness_ns = r.freshness_ns();
+  out->freshness_strict = r.freshness_strict();
+  out->qualify_columns = r.qualify_columns();
+}
+
 }  // namespace
 
 std::string EncodeFrameHeader(uint64_t length) {
@@ -117,69 +153,33 @@ base::Status FromProto(const rqcluster::Status& s) {
   return base::Status(code, s.message());
 }
 
-void ToProto(const api::ExecuteRequest& r, rqcluster::SqlRequest* out) {
-  StatementsToProto(r.statements, out);
-  out->set_transaction(r.transaction);
-  out->set_db_timeout_ns(r.db_timeout_ns);
-  RewriteToProto(r.rewrite, out->mutable_rewrite());
-}
+void ToProto(const api::ExecuteRequest& r, rqcluster::SqlRequest* out) { SqlToProto(r, out); }
 
 void ToProto(const api::QueryRequest& r, rqcluster::SqlRequest* out) {
-  StatementsToProto(r.statements, out);
-  out->set_transaction(r.transaction);
-  out->set_db_timeout_ns(r.db_timeout_ns);
-  RewriteToProto(r.rewrite, out->mutable_rewrite());
-  out->set_level(static_cast<int32_t>(r.level));
-  out->set_freshness_ns(r.freshness_ns);
-  out->set_freshness_strict(r.freshness_strict);
+  SqlToProto(r, out);
+  ReadToProto(r, out);
   out->set_linearizable_timeout_ns(r.linearizable_timeout_ns);
-  out->set_qualify_columns(r.qualify_columns);
 }
 
 void ToProto(const api::UnifiedRequest& r, rqcluster::SqlRequest* out) {
-  StatementsToProto(r.statements, out);
-  out->set_transaction(r.transaction);
-  out->set_db_timeout_ns(r.db_timeout_ns);
-  RewriteToProto(r.rewrite, out->mutable_rewrite());
-  out->set_level(static_cast<int32_t>(r.level));
-  out->set_freshness_ns(r.freshness_ns);
-  out->set_freshness_strict(r.freshness_strict);
-  out->set_qualify_columns(r.qualify_columns);
+  SqlToProto(r, out);
+  ReadToProto(r, out);
 }
 
 api::ExecuteRequest ExecuteFromProto(const rqcluster::SqlRequest& r) {
-  api::ExecuteRequest out;
-  out.statements = StatementsFromProto(r);
-  out.transaction = r.transaction();
-  out.db_timeout_ns = r.db_timeout_ns();
-  out.rewrite = RewriteFromProto(r.rewrite());
-  return out;
+  return SqlFromProto<api::ExecuteRequest>(r);
 }
 
 api::QueryRequest QueryFromProto(const rqcluster::SqlRequest& r) {
-  api::QueryRequest out;
-  out.statements = StatementsFromProto(r);
-  out.transaction = r.transaction();
-  out.db_timeout_ns = r.db_timeout_ns();
-  out.rewrite = RewriteFromProto(r.rewrite());
-  out.level = LevelFromProto(r.level());
-  out.freshness_ns = r.freshness_ns();
-  out.freshness_strict = r.freshness_strict();
+  auto out = SqlFromProto<api::QueryRequest>(r);
+  ReadFromProto(r, &out);
   out.linearizable_timeout_ns = r.linearizable_timeout_ns();
-  out.qualify_columns = r.qualify_columns();
   return out;
 }
 
 api::UnifiedRequest UnifiedFromProto(const rqcluster::SqlRequest& r) {
-  api::UnifiedRequest out;
-  out.statements = StatementsFromProto(r);
-  out.transaction = r.transaction();
-  out.db_timeout_ns = r.db_timeout_ns();
-  out.rewrite = RewriteFromProto(r.rewrite());
-  out.level = LevelFromProto(r.level());
-  out.freshness_ns = r.freshness_ns();
-  out.freshness_strict = r.freshness_strict();
-  out.qualify_columns = r.qualify_columns();
+  auto out = SqlFromProto<api::UnifiedRequest>(r);
+  ReadFromProto(r, &out);
   return out;
 }
 
