@@ -20,6 +20,7 @@
 #include "replica/testing_network_test_util.h"
 #include "snapshot/snapshot_store.h"
 #include "store/membership.h"
+#include "store/cluster_test_util.h"
 #include "store/store.h"
 
 namespace store {
@@ -103,34 +104,20 @@ class StoreSnapshotTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/store_snapshot_XXXXXX";
     dir_ = ::mkdtemp(tmpl);
-    ticker_ = std::thread([this] {
-      while (!stop_) {
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          for (auto& [id, n] : nodes_) {
-            if (n->store) n->store->RaftTick();
-          }
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the clock, not a wait
+    ticker_ = std::make_unique<testing::RaftTicker>([this] {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& [id, n] : nodes_) {
+        if (n->store) n->store->RaftTick();
       }
     });
   }
   void TearDown() override {
-    stop_ = true;
-    ticker_.join();
+    ticker_->Stop();
     for (auto& [id, n] : nodes_) Stop(id);
     std::filesystem::remove_all(dir_);
   }
   StoreConfig Config(const std::string& id) {
-    StoreConfig c;
-    c.dir = dir_ + "/" + id;
-    c.node_id = id;
-    c.raft_addr = "addr-" + id;
-    c.api_url = "http://api-" + id;
-    c.random_seed = std::hash<std::string>()(id);
-    c.raft_tick_ns = 5'000'000;
-    c.raft_election_ticks = 30;
-    c.raft_heartbeat_ticks = 2;
+    StoreConfig c = testing::ClusterNodeConfig(dir_, id);
     c.snapshot_threshold = 100;
     c.trailing_logs = 20;
     return c;
@@ -231,8 +218,7 @@ class StoreSnapshotTest : public ::testing::Test {
   Net net_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Node>> nodes_;
-  std::atomic<bool> stop_{false};
-  std::thread ticker_;
+  std::unique_ptr<testing::RaftTicker> ticker_;
 };
 
 TEST_F(StoreSnapshotTest, IsolatedFollowerCatchesUpFromSnapshotThenRestartRebuilds) {

@@ -20,6 +20,7 @@
 #include "raftlog/log.h"
 #include "replica/testing_network_test_util.h"
 #include "store/membership.h"
+#include "store/cluster_test_util.h"
 #include "store/store.h"
 
 namespace store {
@@ -65,36 +66,20 @@ class StoreClusterTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/store_cluster_XXXXXX";
     dir_ = mkdtemp(tmpl);
-    ticker_ = std::thread([this] {
-      while (!stop_) {
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          for (auto& [id, n] : nodes_) {
-            if (n->store) n->store->RaftTick();
-          }
-        }
-        ticks_++;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the clock, not a wait
+    ticker_ = std::make_unique<testing::RaftTicker>([this] {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& [id, n] : nodes_) {
+        if (n->store) n->store->RaftTick();
       }
     });
   }
   void TearDown() override {
-    stop_ = true;
-    ticker_.join();
+    ticker_->Stop();
     for (auto& [id, n] : nodes_) Stop(id);
     std::filesystem::remove_all(dir_);
   }
-
   StoreConfig Config(const std::string& id) {
-    StoreConfig c;
-    c.dir = dir_ + "/" + id;
-    c.node_id = id;
-    c.raft_addr = "addr-" + id;
-    c.api_url = "http://api-" + id;
-    c.random_seed = std::hash<std::string>()(id);
-    c.raft_tick_ns = 5'000'000;
-    c.raft_election_ticks = 30;  // 150-300 ms: robust on a loaded machine
-    c.raft_heartbeat_ticks = 2;
+    StoreConfig c = testing::ClusterNodeConfig(dir_, id);
     return c;
   }
   base::Result<std::unique_ptr<Store>> Open(const std::string& id, const StoreConfig& c) {
@@ -196,9 +181,7 @@ class StoreClusterTest : public ::testing::Test {
   Net net_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<TestNode>> nodes_;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> ticks_{0};
-  std::thread ticker_;
+  std::unique_ptr<testing::RaftTicker> ticker_;
 };
 
 TEST(MembershipTest, NodeIdsContextsAndPersistence) {
@@ -440,8 +423,8 @@ TEST_F(StoreClusterTest, NonVoterReplicatesButNeverVotes) {
   // Cut off from the only voter for many election timeouts: a non-voter never campaigns.
   const uint64_t term = std::get<uint64_t>(raft.at("term").v);
   net_.Isolate(NodeIdFor("n1"), true);
-  const uint64_t until = ticks_.load() + 4 * 2 * 30;  // four maximal election timeouts
-  ASSERT_TRUE(Eventually([&] { return ticks_.load() >= until; }));
+  const uint64_t until = ticker_->ticks() + 4 * 2 * 30;  // four maximal election timeouts
+  ASSERT_TRUE(Eventually([&] { return ticker_->ticks() >= until; }));
   api::Tree status2 = S("r1")->Status();
   auto& after = std::get<api::TreeMap>(std::get<api::TreeMap>(status2.v).at("raft").v);
   EXPECT_EQ(std::get<std::string>(after.at("state").v), "Follower");
